@@ -1,0 +1,396 @@
+/*
+ * store: sqlite in WAL mode.  Statements used on hot paths are prepared
+ * once at open.  Migrations are an ordered list of SQL scripts; script i
+ * takes the schema from user_version i to i + 1 inside one transaction, so
+ * a crash during a migration leaves the old version intact.
+ */
+#include "smsgw/store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smsgw/log.h"
+#include "smsgw/util.h"
+
+static const char *const migrations[] = {
+	/* 0 -> 1: the whole contract's schema. */
+	"CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE counters (name TEXT PRIMARY KEY,"
+	" value INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE unit_rates (unit TEXT PRIMARY KEY, rate REAL NOT NULL,"
+	" set_at INTEGER NOT NULL);"
+	/* A visit from the spool; phone is clear only while needed. */
+	"CREATE TABLE visits ("
+	" visit_id TEXT PRIMARY KEY, unit TEXT NOT NULL, phone TEXT,"
+	" phone_hmac TEXT NOT NULL, ended_at INTEGER NOT NULL,"
+	" lang TEXT NOT NULL, age INTEGER, flags INTEGER NOT NULL DEFAULT 0,"
+	" received_at INTEGER NOT NULL, state TEXT NOT NULL,"
+	" verdict TEXT, sampled INTEGER, send_at INTEGER, source TEXT);"
+	"CREATE INDEX visits_state ON visits(state, send_at);"
+	"CREATE INDEX visits_unit ON visits(unit);"
+	/* Invitations per person and unit, for the caps. */
+	"CREATE TABLE invitations (phone_hmac TEXT NOT NULL,"
+	" unit TEXT NOT NULL, invited_at INTEGER NOT NULL);"
+	"CREATE INDEX invitations_phone ON invitations(phone_hmac, invited_at);"
+	"CREATE INDEX invitations_unit ON invitations(unit, invited_at);"
+	/* One survey conversation per invited visit. */
+	"CREATE TABLE conversations ("
+	" id INTEGER PRIMARY KEY, visit_id TEXT NOT NULL UNIQUE,"
+	" unit TEXT NOT NULL, phone TEXT, phone_hmac TEXT NOT NULL,"
+	" modem TEXT, lang TEXT NOT NULL, state TEXT NOT NULL,"
+	" step INTEGER NOT NULL DEFAULT 0,"
+	" invalid_count INTEGER NOT NULL DEFAULT 0,"
+	" reprompts INTEGER NOT NULL DEFAULT 0,"
+	" invited_at INTEGER, delivered_at INTEGER, last_activity INTEGER,"
+	" expires_at INTEGER, closed_at INTEGER, status TEXT);"
+	"CREATE INDEX conversations_phone ON conversations(phone_hmac, state);"
+	"CREATE INDEX conversations_expiry ON conversations(state, expires_at);"
+	/* The response record (contract section 5), redacted. */
+	"CREATE TABLE responses ("
+	" response_id TEXT PRIMARY KEY, conversation_id INTEGER UNIQUE,"
+	" visit_id TEXT NOT NULL, unit TEXT NOT NULL, lang TEXT NOT NULL,"
+	" revision INTEGER NOT NULL DEFAULT 1, invited_at INTEGER,"
+	" answered_at INTEGER, status TEXT NOT NULL, kind TEXT, score INTEGER,"
+	" comment TEXT, followup TEXT, statements TEXT NOT NULL DEFAULT '{}',"
+	" late TEXT NOT NULL DEFAULT '[]', updated_at INTEGER NOT NULL);"
+	"CREATE INDEX responses_updated ON responses(updated_at);"
+	/* Outbound SMS and their PDU parts: the exactly-once queue. */
+	"CREATE TABLE sms_out ("
+	" id INTEGER PRIMARY KEY, conversation_id INTEGER, purpose TEXT NOT NULL,"
+	" modem TEXT, phone TEXT, text TEXT, state TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL, not_before INTEGER NOT NULL DEFAULT 0,"
+	" done_at INTEGER);"
+	"CREATE INDEX sms_out_state ON sms_out(state, not_before);"
+	"CREATE TABLE sms_out_parts ("
+	" msg_id INTEGER NOT NULL, seq INTEGER NOT NULL, pdu TEXT NOT NULL,"
+	" tpdu_len INTEGER NOT NULL, state TEXT NOT NULL, modem TEXT,"
+	" storage_index INTEGER, mr INTEGER, attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_attempt_at INTEGER NOT NULL DEFAULT 0, last_error TEXT,"
+	" sent_at INTEGER, delivered_at INTEGER, PRIMARY KEY (msg_id, seq));"
+	"CREATE INDEX sms_out_parts_mr ON sms_out_parts(modem, mr);"
+	/* Inbound SMS parts, deduplicated; text is kept until processed. */
+	"CREATE TABLE sms_in ("
+	" id INTEGER PRIMARY KEY, modem TEXT NOT NULL, sender TEXT NOT NULL,"
+	" smsc_ts INTEGER NOT NULL, ref INTEGER NOT NULL DEFAULT 0,"
+	" total INTEGER NOT NULL DEFAULT 1, seq INTEGER NOT NULL DEFAULT 1,"
+	" text TEXT, received_at INTEGER NOT NULL, state TEXT NOT NULL,"
+	" UNIQUE (sender, smsc_ts, ref, seq));"
+	"CREATE INDEX sms_in_state ON sms_in(state);"
+	/* Global opt-out list, by phone HMAC only. */
+	"CREATE TABLE suppression (phone_hmac TEXT PRIMARY KEY,"
+	" added_at INTEGER NOT NULL, source TEXT NOT NULL);"
+	/* Replies that need a person; never leaves the box. */
+	"CREATE TABLE review (id INTEGER PRIMARY KEY, reason TEXT NOT NULL,"
+	" conversation_id INTEGER, received_at INTEGER NOT NULL,"
+	" text TEXT NOT NULL, resolved_at INTEGER, resolution TEXT);"
+	/* Upstream outbox: one row per record revision, sent in id order. */
+	"CREATE TABLE outbox (id INTEGER PRIMARY KEY, record_id TEXT NOT NULL,"
+	" revision INTEGER NOT NULL, body TEXT NOT NULL, state TEXT NOT NULL,"
+	" batch_key TEXT, attempts INTEGER NOT NULL DEFAULT 0,"
+	" last_error TEXT, created_at INTEGER NOT NULL, sent_at INTEGER,"
+	" UNIQUE (record_id, revision));"
+	"CREATE INDEX outbox_state ON outbox(state, id);",
+};
+
+#define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+
+enum stmt_id {
+	ST_SETTING_SET,
+	ST_SETTING_GET,
+	ST_RATE_SET,
+	ST_RATE_CLEAR,
+	ST_RATE_GET,
+	ST_COUNTER_ADD,
+	ST_COUNTER_GET,
+	ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+	"INSERT INTO settings(key, value) VALUES (?1, ?2)"
+	" ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	"SELECT value FROM settings WHERE key = ?1",
+	"INSERT INTO unit_rates(unit, rate, set_at) VALUES (?1, ?2, ?3)"
+	" ON CONFLICT(unit) DO UPDATE SET rate = excluded.rate,"
+	" set_at = excluded.set_at",
+	"DELETE FROM unit_rates WHERE unit = ?1",
+	"SELECT rate FROM unit_rates WHERE unit = ?1",
+	"INSERT INTO counters(name, value) VALUES (?1, ?2)"
+	" ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+	"SELECT value FROM counters WHERE name = ?1",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[ST_COUNT];
+	char journal[16];
+};
+
+static int
+store_exec(struct store *st, const char *sql)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		log_warnx("store", "%s", err != NULL ? err : "exec failed");
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+store_pragma_int(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static int
+store_migrate(struct store *st, char **errmsg)
+{
+	int v = store_pragma_int(st, "PRAGMA user_version");
+	size_t i;
+
+	if (v < 0) {
+		*errmsg = xasprintf("cannot read schema version: %s",
+		    sqlite3_errmsg(st->db));
+		return -1;
+	}
+	if ((size_t)v > NMIGRATIONS) {
+		*errmsg = xasprintf("database schema %d is newer than this "
+		    "smsgwd (%zu); refusing to touch it", v, NMIGRATIONS);
+		return -1;
+	}
+	for (i = (size_t)v; i < NMIGRATIONS; i++) {
+		char pragma[64];
+
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %zu",
+		    i + 1);
+		if (store_exec(st, "BEGIN IMMEDIATE") == -1)
+			goto fail;
+		if (store_exec(st, migrations[i]) == -1 ||
+		    store_exec(st, pragma) == -1) {
+			store_exec(st, "ROLLBACK");
+			goto fail;
+		}
+		if (store_exec(st, "COMMIT") == -1)
+			goto fail;
+		log_info("store", "schema migrated to version %zu", i + 1);
+	}
+	return 0;
+fail:
+	*errmsg = xasprintf("schema migration failed: %s",
+	    sqlite3_errmsg(st->db));
+	return -1;
+}
+
+struct store *
+store_open(const char *path, char **errmsg)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+	sqlite3_stmt *s;
+	int i;
+
+	*errmsg = NULL;
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		*errmsg = xasprintf("cannot open %s: %s", path,
+		    st->db != NULL ? sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s,
+	    NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			strlcpy_s(st->journal,
+			    (const char *)sqlite3_column_text(s, 0),
+			    sizeof(st->journal));
+		sqlite3_finalize(s);
+	}
+	if (strcmp(st->journal, "wal") != 0) {
+		*errmsg = xasprintf("%s: cannot switch to WAL mode (%s)", path,
+		    st->journal[0] ? st->journal : sqlite3_errmsg(st->db));
+		goto fail;
+	}
+	/* WAL + NORMAL is durable across process crashes (kill -9); FULL
+	 * also across power loss, which a gateway box can suffer. */
+	if (store_exec(st, "PRAGMA synchronous = FULL") == -1 ||
+	    store_exec(st, "PRAGMA foreign_keys = ON") == -1) {
+		*errmsg = xasprintf("%s: %s", path, sqlite3_errmsg(st->db));
+		goto fail;
+	}
+	if (store_migrate(st, errmsg) == -1)
+		goto fail;
+	for (i = 0; i < ST_COUNT; i++)
+		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL) != SQLITE_OK) {
+			*errmsg = xasprintf("prepare: %s",
+			    sqlite3_errmsg(st->db));
+			goto fail;
+		}
+	return st;
+fail:
+	store_close(st);
+	return NULL;
+}
+
+void
+store_close(struct store *st)
+{
+	int i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	if (st->db != NULL)
+		sqlite3_close(st->db);
+	free(st);
+}
+
+int
+store_begin(struct store *st)
+{
+	return store_exec(st, "BEGIN IMMEDIATE");
+}
+
+int
+store_commit(struct store *st)
+{
+	return store_exec(st, "COMMIT");
+}
+
+void
+store_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		store_exec(st, "ROLLBACK");
+}
+
+int
+store_schema_version(struct store *st)
+{
+	return store_pragma_int(st, "PRAGMA user_version");
+}
+
+const char *
+store_journal_mode(struct store *st)
+{
+	return st->journal;
+}
+
+const char *
+store_errmsg(struct store *st)
+{
+	return sqlite3_errmsg(st->db);
+}
+
+/* Step a write statement to completion and reset it. */
+static int
+store_step_done(struct store *st, sqlite3_stmt *s)
+{
+	int r = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (r != SQLITE_DONE) {
+		log_warnx("store", "%s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_setting_set(struct store *st, const char *key, const char *val)
+{
+	sqlite3_stmt *s = st->stmt[ST_SETTING_SET];
+
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, val, -1, SQLITE_STATIC);
+	return store_step_done(st, s);
+}
+
+char *
+store_setting_get(struct store *st, const char *key)
+{
+	sqlite3_stmt *s = st->stmt[ST_SETTING_GET];
+	char *v = NULL;
+
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = xstrdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return v;
+}
+
+int
+store_rate_set(struct store *st, const char *unit, double rate, int64_t now)
+{
+	sqlite3_stmt *s = st->stmt[ST_RATE_SET];
+
+	sqlite3_bind_text(s, 1, unit, -1, SQLITE_STATIC);
+	sqlite3_bind_double(s, 2, rate);
+	sqlite3_bind_int64(s, 3, now);
+	return store_step_done(st, s);
+}
+
+int
+store_rate_clear(struct store *st, const char *unit)
+{
+	sqlite3_stmt *s = st->stmt[ST_RATE_CLEAR];
+
+	sqlite3_bind_text(s, 1, unit, -1, SQLITE_STATIC);
+	return store_step_done(st, s);
+}
+
+int
+store_rate_get(struct store *st, const char *unit, double *rate)
+{
+	sqlite3_stmt *s = st->stmt[ST_RATE_GET];
+	int r, found = 0;
+
+	sqlite3_bind_text(s, 1, unit, -1, SQLITE_STATIC);
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW) {
+		*rate = sqlite3_column_double(s, 0);
+		found = 1;
+	} else if (r != SQLITE_DONE)
+		found = -1;
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return found;
+}
+
+int
+store_counter_add(struct store *st, const char *name, int64_t delta)
+{
+	sqlite3_stmt *s = st->stmt[ST_COUNTER_ADD];
+
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, delta);
+	return store_step_done(st, s);
+}
+
+int64_t
+store_counter_get(struct store *st, const char *name)
+{
+	sqlite3_stmt *s = st->stmt[ST_COUNTER_GET];
+	int64_t v = 0;
+
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return v;
+}

@@ -1052,3 +1052,21 @@ conf_lang_parse(const char *code)
 		return CONF_LANG_SV;
 	return CONF_LANG_EN;
 }
+
+char *
+conf_control_socket(const char *path)
+{
+	const char *v = SMSGW_RUNDIR "/control.sock";
+	config_t cfg;
+	char *r;
+
+	config_init(&cfg);
+	if (config_read_file(&cfg, path) != CONFIG_TRUE) {
+		config_destroy(&cfg);
+		return NULL;
+	}
+	(void)config_lookup_string(&cfg, "control_socket", &v);
+	r = xstrdup(v);
+	config_destroy(&cfg);
+	return r;
+}

@@ -165,7 +165,7 @@ main(int argc, char **argv)
 	const struct cmd_desc *cd;
 	json_object *req, *args, *reply, *ok, *res;
 	bool json = false;
-	char *line, **errs = NULL;
+	char *line;
 	const char *cmd, *txt;
 	int i, fd, nargs = 0, rc;
 	char **pos;
@@ -215,18 +215,12 @@ main(int argc, char **argv)
 		return ctl_cmd_parse();
 
 	if (sock == NULL) {
-		struct conf *c = conf_load(cfile, false, &errs);
-
-		if (c == NULL) {
+		sock = conf_control_socket(cfile);
+		if (sock == NULL) {
 			fprintf(stderr, "smsgwctl: cannot read %s to find the "
-			    "socket (use -s SOCK):\n", cfile);
-			for (i = 0; errs != NULL && errs[i] != NULL; i++)
-				fprintf(stderr, "%s\n", errs[i]);
-			conf_errors_free(errs);
+			    "control socket (use -s SOCK)\n", cfile);
 			return 2;
 		}
-		sock = xstrdup(c->control_socket);
-		conf_free(c);
 	}
 	fd = ctl_connect(sock);
 	if (fd == -1)

@@ -131,6 +131,14 @@ struct conf *conf_load(const char *path, bool check_system, char ***errs);
 void conf_free(struct conf *c);
 void conf_errors_free(char **errs);
 
+/*
+ * The control socket named in path, without validating the rest (so that
+ * smsgwctl reload can report a broken config).  Returns a copy (caller
+ * frees), the built-in default when the key is absent, or NULL when the
+ * file cannot be read or parsed at all.
+ */
+char *conf_control_socket(const char *path);
+
 /* Rate for a unit from the config (not the runtime override). */
 double conf_unit_rate(const struct conf *c, const char *unit);
 const struct conf_modem *conf_modem_find(const struct conf *c,

@@ -37,6 +37,7 @@ struct ctl_client {
 	char *out;
 	size_t outlen, outoff;
 	bool closing;
+	bool denied;	/* peer not allowed: answer the request, then close */
 };
 
 struct ctl {
@@ -110,6 +111,10 @@ client_request(struct ctl_client *c, const char *line)
 	const char *name;
 	size_t i;
 
+	if (c->denied) {
+		client_error(c, "permission denied");
+		return;
+	}
 	req = json_tokener_parse(line);
 	if (req == NULL || !json_object_is_type(req, json_type_object) ||
 	    !json_object_object_get_ex(req, "cmd", &cmd) ||
@@ -242,12 +247,11 @@ ctl_peer_allowed(uid_t uid, gid_t pgid, gid_t allowed)
 static void
 ctl_accept(int fd, short revents, void *arg)
 {
-	static const char denied[] =
-	    "{\"ok\":false,\"error\":\"permission denied\"}\n";
 	struct ctl *ctl = arg;
 	struct ctl_client *c;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
+	bool allowed;
 	size_t i;
 	int cfd;
 
@@ -258,14 +262,14 @@ ctl_accept(int fd, short revents, void *arg)
 			log_warn("ctl", "accept");
 		return;
 	}
-	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
-	    !ctl_peer_allowed(cred.uid, cred.gid, ctl->gid)) {
-		log_warnx("ctl", "refused control connection from uid %d "
-		    "(not root or in the control group)", (int)cred.uid);
-		(void)!write(cfd, denied, strlen(denied));
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
 		close(cfd);
 		return;
 	}
+	allowed = ctl_peer_allowed(cred.uid, cred.gid, ctl->gid);
+	if (!allowed)
+		log_warnx("ctl", "refused control connection from uid %d "
+		    "(not root or in the control group)", (int)cred.uid);
 	for (i = 0; i < CTL_MAX_CLIENTS; i++)
 		if (ctl->clients[i] == NULL)
 			break;
@@ -277,6 +281,7 @@ ctl_accept(int fd, short revents, void *arg)
 	c = xcalloc(1, sizeof(*c));
 	c->ctl = ctl;
 	c->fd = cfd;
+	c->denied = !allowed;
 	c->in = xmalloc(CTL_MAX_REQ + 1);
 	c->io = ev_io_add(ctl->ev, cfd, POLLIN, client_io, c);
 	c->timer = ev_timer_add(ctl->ev, CTL_IDLE_MS, client_timeout, c);

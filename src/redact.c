@@ -195,16 +195,18 @@ year_range_or_date(const char *s, size_t len)
 static bool
 phone_at(const char *s, size_t i, size_t lim, size_t *end)
 {
-	size_t j = i, k, g, digits;
-	bool plus = false;
+	size_t j = i, k, g, digits, groups = 1;
+	bool intl = false;
 
 	if (s[j] == '+') {
-		plus = true;
+		intl = true;
 		j++;
 	}
 	g = digit_run(s, j, lim);
-	if (g == 0 || (!plus && g < 2))
+	if (g == 0 || (!intl && g < 2))
 		return false;
+	if (g >= 2 && s[j] == '0' && s[j + 1] == '0')
+		intl = true;		/* 00 international prefix */
 	digits = g;
 	j += g;
 	for (;;) {
@@ -213,10 +215,15 @@ phone_at(const char *s, size_t i, size_t lim, size_t *end)
 			k++;
 		if (k == j || k >= lim || !is_digit((unsigned char)s[k]))
 			break;
-		g = digit_run(s, k, lim);
-		if (g < 2 && !(s[k - 1] == '(' && k + g < lim &&
-		    s[k + g] == ')'))
+		/* a following identity code is not more of the number */
+		if (lim - k >= HETU_LEN && hetu_shape(s + k))
 			break;
+		g = digit_run(s, k, lim);
+		/* one digit: "(0)", or an area code after a country code */
+		if (g < 2 && !(s[k - 1] == '(' && k + g < lim &&
+		    s[k + g] == ')') && !(intl && groups == 1))
+			break;
+		groups++;
 		digits += g;
 		j = k + g;
 	}
@@ -274,10 +281,7 @@ redact_text(const char *utf8)
 		if ((is_digit((unsigned char)s[i]) || s[i] == '+') &&
 		    (i == 0 || !is_digit((unsigned char)s[i - 1]))) {
 			if (is_digit((unsigned char)s[i]) &&
-			    lim - i >= HETU_LEN &&
-			    (i + HETU_LEN == lim ||
-			    !is_alnum((unsigned char)s[i + HETU_LEN])) &&
-			    hetu_shape(s + i)) {
+			    lim - i >= HETU_LEN && hetu_shape(s + i)) {
 				if (redact_is_hetu(s + i, HETU_LEN)) {
 					EMIT("[hetu]");
 					i += HETU_LEN;

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,6 +171,7 @@ main(int argc, char **argv)
 	int i, fd, nargs = 0, rc;
 	char **pos;
 
+	signal(SIGPIPE, SIG_IGN);
 	pos = xcalloc((size_t)argc + 1, sizeof(char *));
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)

@@ -19,7 +19,8 @@
  *    ')' ("+358 40 123 4567", "040-123 4567", "+358 (0)40 1234567",
  *    "(09) 123 4567", "0041 44 668 18 00").  The first group needs two
  *    digits unless it follows '+', later groups need two digits unless
- *    written "(0)", so lone scores next to a number ("9 040 1234567")
+ *    written "(0)" or an area code right after an international prefix
+ *    ("+46 8 123 456 78"), so lone scores next to a number ("9 040 1234567")
  *    and lists of small numbers ("1 2 3 4 5 6 7") are not swallowed.
  *    Year ranges (1900-2099 "-" 1900-2099) and ISO dates (YYYY-MM-DD)
  *    are not phone numbers.  Known false positive: large amounts written

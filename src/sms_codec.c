@@ -131,7 +131,7 @@ utf8_valid(const unsigned char *s, size_t len)
 
 struct plan {
 	enum sms_codec_encoding	 enc;
-	unsigned char		*u;	/* libGammu "Unicode": UTF-16BE + 00 00 */
+	unsigned char		*u;	/* UTF-16BE units, 00 00 terminated */
 	size_t			 n;	/* UTF-16 units */
 	size_t			 total;	/* septets (GSM7) or units (UCS-2) */
 	size_t			 nparts;

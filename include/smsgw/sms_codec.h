@@ -154,7 +154,8 @@ struct sms_codec_msg {
  * units; concatenated parts 153 / 67 (152 / 66 with ref16).
  * On success fills *out (caller frees with sms_codec_pdus_free()) and
  * returns 0.  Returns -1 with errno EINVAL (bad number, bad UTF-8, bad
- * options) or E2BIG (more than SMS_CODEC_MAX_PARTS parts); *out untouched.
+ * options), E2BIG (more than SMS_CODEC_MAX_PARTS parts) or EPROTO
+ * (libGammu's frame disagrees with the split: a bug); *out untouched.
  */
 int	sms_codec_encode_submit(const char *dest, const char *utf8,
 	    const struct sms_codec_opts *opts, struct sms_codec_pdus *out);

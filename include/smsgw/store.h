@@ -12,6 +12,7 @@
 #define SMSGW_STORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct store;
@@ -52,5 +53,92 @@ int store_rate_get(struct store *st, const char *unit, double *rate);
 /* Named counters (duplicates, uncertain sends, ...). */
 int store_counter_add(struct store *st, const char *name, int64_t delta);
 int64_t store_counter_get(struct store *st, const char *name);
+
+/* --- outbound SMS: the exactly-once queue ----------------------------
+ *
+ * A message (sms_out) has parts (sms_out_parts), one PDU each.  A part
+ * moves queued -> writing (+CMGW sent) -> stored (index known) ->
+ * sending (+CMSS sent) -> sent (mr known) -> [storage_index cleared by
+ * +CMGD] -> delivered|failed (status report); on the +CMGS path
+ * queued -> submitting -> sent.  A crash leaves each part in the state
+ * of the last committed step, which tells recovery what may have reached
+ * the network.  "uncertain" marks a +CMGS whose answer never came: it is
+ * never resent.
+ */
+struct store_part {
+	int64_t msg_id;
+	int seq;
+	int nparts;
+	int64_t conversation_id;	/* 0 = none */
+	char purpose[24];
+	char pdu[352];
+	int tpdu_len;
+	char state[16];
+	char modem[40];			/* modem that handles it, "" = any */
+	int storage_index;		/* -1 = none */
+	int mr;				/* -1 = none */
+	int attempts;
+	int64_t next_attempt_at;
+};
+
+/* Queue a message of n parts; *msg_id set.  modem "" or NULL = any. */
+int store_sms_out_add(struct store *st, int64_t conversation_id,
+    const char *purpose, const char *modem, const char *phone,
+    const char *text, const char *const *pdus, const unsigned *tpdu_lens,
+    size_t n, int64_t now, int64_t *msg_id);
+/*
+ * The next queued part that modem may send at now (its message pinned to
+ * it or to none), lowest message id first.  1 found, 0 none, -1 error.
+ */
+int store_sms_part_next(struct store *st, const char *modem, int64_t now,
+    struct store_part *out);
+/* Earliest next_attempt_at of a queued part after now, or 0. */
+int64_t store_sms_next_retry(struct store *st, int64_t now);
+/* Write back state, modem, storage_index, mr, attempts, next_attempt_at;
+ * last_error may be NULL.  Also settles the message when all its parts
+ * are final (sent/delivered -> sent; any failed -> failed). */
+int store_sms_part_update(struct store *st, const struct store_part *p,
+    const char *last_error, int64_t now);
+/* Parts on modem in a state that recovery must settle (writing, stored,
+ * sending, submitting, or sent with a storage index). */
+typedef void (*store_part_cb)(const struct store_part *p, void *arg);
+int store_sms_parts_inflight(struct store *st, const char *modem,
+    store_part_cb cb, void *arg);
+/* Part sent by modem with message reference mr (newest first). */
+int store_sms_part_by_mr(struct store *st, const char *modem, int mr,
+    struct store_part *out);
+/* Message state: "queued", "sent", "failed", ...; NULL if absent. */
+char *store_sms_out_state(struct store *st, int64_t msg_id);
+/* Count of messages by state (for status), -1 on error. */
+int64_t store_sms_out_count(struct store *st, const char *state);
+/* Drop the text and phone of settled messages (privacy). */
+int store_sms_out_forget(struct store *st, int64_t msg_id);
+
+/* --- inbound SMS ------------------------------------------------------ */
+
+/* Commit one received part.  1 inserted, 0 duplicate, -1 error. */
+int store_sms_in_add(struct store *st, const char *modem, const char *sender,
+    int64_t smsc_ts, int ref, int total, int seq, const char *text,
+    int64_t now);
+/*
+ * Every complete message not yet processed (or incomplete and older than
+ * incomplete_before), parts joined in order.  The callback gets the key
+ * to pass to store_sms_in_done().
+ */
+struct store_inbound {
+	int64_t first_id;	/* key */
+	char modem[40];
+	char sender[48];
+	int ref, total;
+	bool incomplete;
+	int64_t received_at;
+	char *text;		/* borrowed */
+};
+typedef void (*store_inbound_cb)(const struct store_inbound *in, void *arg);
+int store_sms_in_ready(struct store *st, int64_t incomplete_before,
+    store_inbound_cb cb, void *arg);
+/* Mark the message of in processed and drop its text. */
+int store_sms_in_done(struct store *st, const struct store_inbound *in);
+int64_t store_sms_in_count(struct store *st, const char *state);
 
 #endif

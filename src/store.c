@@ -394,3 +394,455 @@ store_counter_get(struct store *st, const char *name)
 	sqlite3_clear_bindings(s);
 	return v;
 }
+
+/* --- outbound SMS ---------------------------------------------------- */
+
+/* One-off statements: prepared per call (cached by sqlite's own
+ * statement cache would need a wrapper; these run a few times per SMS). */
+static sqlite3_stmt *
+store_prep(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		log_warnx("store", "prepare: %s", sqlite3_errmsg(st->db));
+		return NULL;
+	}
+	return s;
+}
+
+static int
+store_run(struct store *st, sqlite3_stmt *s)
+{
+	int r;
+
+	if (s == NULL)
+		return -1;
+	r = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (r != SQLITE_DONE && r != SQLITE_ROW) {
+		log_warnx("store", "%s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL || v[0] == '\0')
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+}
+
+static void
+col_text(sqlite3_stmt *s, int i, char *dst, size_t len)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	strlcpy_s(dst, t != NULL ? (const char *)t : "", len);
+}
+
+int
+store_sms_out_add(struct store *st, int64_t conversation_id,
+    const char *purpose, const char *modem, const char *phone,
+    const char *text, const char *const *pdus, const unsigned *tpdu_lens,
+    size_t n, int64_t now, int64_t *msg_id)
+{
+	bool own = sqlite3_get_autocommit(st->db) != 0;
+	sqlite3_stmt *s;
+	int64_t id;
+	size_t i;
+
+	if (own && store_begin(st) == -1)
+		return -1;
+	s = store_prep(st, "INSERT INTO sms_out(conversation_id, purpose, "
+	    "modem, phone, text, state, created_at) VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, 'queued', ?6)");
+	if (s == NULL)
+		goto fail;
+	if (conversation_id > 0)
+		sqlite3_bind_int64(s, 1, conversation_id);
+	sqlite3_bind_text(s, 2, purpose, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 3, modem);
+	sqlite3_bind_text(s, 4, phone, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, now);
+	if (store_run(st, s) == -1)
+		goto fail;
+	id = sqlite3_last_insert_rowid(st->db);
+	for (i = 0; i < n; i++) {
+		s = store_prep(st, "INSERT INTO sms_out_parts(msg_id, seq, pdu, "
+		    "tpdu_len, state, modem) VALUES (?1, ?2, ?3, ?4, 'queued',"
+		    " ?5)");
+		if (s == NULL)
+			goto fail;
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_int(s, 2, (int)i + 1);
+		sqlite3_bind_text(s, 3, pdus[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 4, (int)tpdu_lens[i]);
+		bind_text_or_null(s, 5, modem);
+		if (store_run(st, s) == -1)
+			goto fail;
+	}
+	if (own && store_commit(st) == -1)
+		goto fail;
+	*msg_id = id;
+	return 0;
+fail:
+	if (own)
+		store_rollback(st);
+	return -1;
+}
+
+#define PART_COLS "p.msg_id, p.seq, (SELECT count(*) FROM sms_out_parts q " \
+	"WHERE q.msg_id = p.msg_id), coalesce(m.conversation_id, 0), " \
+	"m.purpose, p.pdu, p.tpdu_len, p.state, coalesce(p.modem, ''), " \
+	"coalesce(p.storage_index, -1), coalesce(p.mr, -1), p.attempts, " \
+	"p.next_attempt_at FROM sms_out_parts p JOIN sms_out m " \
+	"ON m.id = p.msg_id "
+
+static void
+part_from_row(sqlite3_stmt *s, struct store_part *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->msg_id = sqlite3_column_int64(s, 0);
+	p->seq = sqlite3_column_int(s, 1);
+	p->nparts = sqlite3_column_int(s, 2);
+	p->conversation_id = sqlite3_column_int64(s, 3);
+	col_text(s, 4, p->purpose, sizeof(p->purpose));
+	col_text(s, 5, p->pdu, sizeof(p->pdu));
+	p->tpdu_len = sqlite3_column_int(s, 6);
+	col_text(s, 7, p->state, sizeof(p->state));
+	col_text(s, 8, p->modem, sizeof(p->modem));
+	p->storage_index = sqlite3_column_int(s, 9);
+	p->mr = sqlite3_column_int(s, 10);
+	p->attempts = sqlite3_column_int(s, 11);
+	p->next_attempt_at = sqlite3_column_int64(s, 12);
+}
+
+int
+store_sms_part_next(struct store *st, const char *modem, int64_t now,
+    struct store_part *out)
+{
+	sqlite3_stmt *s = store_prep(st, "SELECT " PART_COLS
+	    "WHERE p.state = 'queued' AND p.next_attempt_at <= ?2 AND "
+	    "(p.modem IS NULL OR p.modem = ?1) "
+	    "ORDER BY p.msg_id, p.seq LIMIT 1");
+	int r;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, modem, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, now);
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW)
+		part_from_row(s, out);
+	sqlite3_finalize(s);
+	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+}
+
+int64_t
+store_sms_next_retry(struct store *st, int64_t now)
+{
+	sqlite3_stmt *s = store_prep(st, "SELECT min(next_attempt_at) FROM "
+	    "sms_out_parts WHERE state = 'queued' AND next_attempt_at > ?1");
+	int64_t v = 0;
+
+	if (s == NULL)
+		return 0;
+	sqlite3_bind_int64(s, 1, now);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+int
+store_sms_part_update(struct store *st, const struct store_part *p,
+    const char *last_error, int64_t now)
+{
+	sqlite3_stmt *s = store_prep(st, "UPDATE sms_out_parts SET state = ?3,"
+	    " modem = ?4, storage_index = ?5, mr = ?6, attempts = ?7, "
+	    "next_attempt_at = ?8, last_error = coalesce(?9, last_error), "
+	    "sent_at = CASE WHEN ?3 = 'sent' AND sent_at IS NULL THEN ?10 "
+	    "ELSE sent_at END, delivered_at = CASE WHEN ?3 = 'delivered' "
+	    "THEN ?10 ELSE delivered_at END WHERE msg_id = ?1 AND seq = ?2");
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, p->msg_id);
+	sqlite3_bind_int(s, 2, p->seq);
+	sqlite3_bind_text(s, 3, p->state, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 4, p->modem);
+	if (p->storage_index >= 0)
+		sqlite3_bind_int(s, 5, p->storage_index);
+	if (p->mr >= 0)
+		sqlite3_bind_int(s, 6, p->mr);
+	sqlite3_bind_int(s, 7, p->attempts);
+	sqlite3_bind_int64(s, 8, p->next_attempt_at);
+	if (last_error != NULL)
+		sqlite3_bind_text(s, 9, last_error, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 10, now);
+	if (store_run(st, s) == -1)
+		return -1;
+	/* Settle the message once every part is final. */
+	s = store_prep(st, "UPDATE sms_out SET state = CASE "
+	    "WHEN EXISTS (SELECT 1 FROM sms_out_parts WHERE msg_id = ?1 AND "
+	    "state = 'failed') THEN 'failed' "
+	    "WHEN EXISTS (SELECT 1 FROM sms_out_parts WHERE msg_id = ?1 AND "
+	    "state = 'uncertain') AND NOT EXISTS (SELECT 1 FROM sms_out_parts "
+	    "WHERE msg_id = ?1 AND state NOT IN ('sent', 'delivered', "
+	    "'uncertain')) THEN 'uncertain' "
+	    "WHEN NOT EXISTS (SELECT 1 FROM sms_out_parts WHERE msg_id = ?1 "
+	    "AND state <> 'delivered') THEN 'delivered' "
+	    "WHEN NOT EXISTS (SELECT 1 FROM sms_out_parts WHERE msg_id = ?1 "
+	    "AND state NOT IN ('sent', 'delivered')) THEN 'sent' "
+	    "ELSE 'sending' END, done_at = CASE WHEN done_at IS NULL AND "
+	    "NOT EXISTS (SELECT 1 FROM sms_out_parts WHERE msg_id = ?1 AND "
+	    "state NOT IN ('sent', 'delivered', 'failed', 'uncertain')) "
+	    "THEN ?2 ELSE done_at END WHERE id = ?1");
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, p->msg_id);
+	sqlite3_bind_int64(s, 2, now);
+	return store_run(st, s);
+}
+
+int
+store_sms_out_pin(struct store *st, int64_t msg_id, const char *modem)
+{
+	sqlite3_stmt *s = store_prep(st, "UPDATE sms_out SET modem = ?2 "
+	    "WHERE id = ?1");
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, msg_id);
+	sqlite3_bind_text(s, 2, modem, -1, SQLITE_STATIC);
+	if (store_run(st, s) == -1)
+		return -1;
+	s = store_prep(st, "UPDATE sms_out_parts SET modem = ?2 WHERE "
+	    "msg_id = ?1");
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, msg_id);
+	sqlite3_bind_text(s, 2, modem, -1, SQLITE_STATIC);
+	return store_run(st, s);
+}
+
+int
+store_sms_parts_inflight(struct store *st, const char *modem,
+    store_part_cb cb, void *arg)
+{
+	sqlite3_stmt *s = store_prep(st, "SELECT " PART_COLS
+	    "WHERE p.modem = ?1 AND (p.state IN ('writing', 'stored', "
+	    "'sending', 'submitting') OR (p.state IN ('sent', 'delivered') "
+	    "AND p.storage_index IS NOT NULL)) ORDER BY p.msg_id, p.seq");
+	struct store_part p;
+	int r;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, modem, -1, SQLITE_STATIC);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		part_from_row(s, &p);
+		cb(&p, arg);
+	}
+	sqlite3_finalize(s);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_sms_part_by_mr(struct store *st, const char *modem, int mr,
+    struct store_part *out)
+{
+	sqlite3_stmt *s = store_prep(st, "SELECT " PART_COLS
+	    "WHERE p.modem = ?1 AND p.mr = ?2 AND p.state IN ('sent', "
+	    "'delivered') ORDER BY p.sent_at DESC, p.msg_id DESC LIMIT 1");
+	int r;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, modem, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, mr);
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW)
+		part_from_row(s, out);
+	sqlite3_finalize(s);
+	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+}
+
+char *
+store_sms_out_state(struct store *st, int64_t msg_id)
+{
+	sqlite3_stmt *s = store_prep(st, "SELECT state FROM sms_out WHERE "
+	    "id = ?1");
+	char *v = NULL;
+
+	if (s == NULL)
+		return NULL;
+	sqlite3_bind_int64(s, 1, msg_id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = xstrdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return v;
+}
+
+int64_t
+store_sms_out_count(struct store *st, const char *state)
+{
+	sqlite3_stmt *s = store_prep(st, "SELECT count(*) FROM sms_out WHERE "
+	    "state = ?1");
+	int64_t v = -1;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, state, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+int
+store_sms_out_forget(struct store *st, int64_t msg_id)
+{
+	sqlite3_stmt *s = store_prep(st, "UPDATE sms_out SET text = NULL "
+	    "WHERE id = ?1");
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, msg_id);
+	return store_run(st, s);
+}
+
+/* --- inbound SMS ------------------------------------------------------ */
+
+int
+store_sms_in_add(struct store *st, const char *modem, const char *sender,
+    int64_t smsc_ts, int ref, int total, int seq, const char *text,
+    int64_t now)
+{
+	sqlite3_stmt *s = store_prep(st, "INSERT OR IGNORE INTO sms_in(modem, "
+	    "sender, smsc_ts, ref, total, seq, text, received_at, state) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'new')");
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, modem, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, sender, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, smsc_ts);
+	sqlite3_bind_int(s, 4, ref);
+	sqlite3_bind_int(s, 5, total);
+	sqlite3_bind_int(s, 6, seq);
+	sqlite3_bind_text(s, 7, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 8, now);
+	if (store_run(st, s) == -1)
+		return -1;
+	return sqlite3_changes(st->db) > 0 ? 1 : 0;
+}
+
+int
+store_sms_in_ready(struct store *st, int64_t incomplete_before,
+    store_inbound_cb cb, void *arg)
+{
+	/* Singles are their own group; parts group by sender, ref, total. */
+	sqlite3_stmt *g = store_prep(st, "SELECT min(id), modem, sender, ref, "
+	    "total, count(DISTINCT seq), min(received_at) FROM sms_in "
+	    "WHERE state = 'new' GROUP BY sender, ref, total, "
+	    "CASE WHEN total > 1 THEN 0 ELSE id END ORDER BY min(id)");
+	struct store_inbound in;
+	int r;
+
+	if (g == NULL)
+		return -1;
+	while ((r = sqlite3_step(g)) == SQLITE_ROW) {
+		sqlite3_stmt *p;
+		size_t len = 0;
+		char *text = NULL;
+		int have;
+
+		memset(&in, 0, sizeof(in));
+		in.first_id = sqlite3_column_int64(g, 0);
+		col_text(g, 1, in.modem, sizeof(in.modem));
+		col_text(g, 2, in.sender, sizeof(in.sender));
+		in.ref = sqlite3_column_int(g, 3);
+		in.total = sqlite3_column_int(g, 4);
+		have = sqlite3_column_int(g, 5);
+		in.received_at = sqlite3_column_int64(g, 6);
+		in.incomplete = have < in.total;
+		if (in.incomplete && in.received_at >= incomplete_before)
+			continue;
+		if (in.total > 1) {
+			p = store_prep(st, "SELECT text FROM sms_in WHERE "
+			    "state = 'new' AND sender = ?1 AND ref = ?2 AND "
+			    "total = ?3 GROUP BY seq ORDER BY seq");
+			sqlite3_bind_text(p, 1, in.sender, -1, SQLITE_STATIC);
+			sqlite3_bind_int(p, 2, in.ref);
+			sqlite3_bind_int(p, 3, in.total);
+		} else {
+			p = store_prep(st, "SELECT text FROM sms_in WHERE "
+			    "id = ?1");
+			sqlite3_bind_int64(p, 1, in.first_id);
+		}
+		if (p == NULL)
+			break;
+		text = xstrdup("");
+		while (sqlite3_step(p) == SQLITE_ROW) {
+			const char *t = (const char *)sqlite3_column_text(p, 0);
+			size_t n = t != NULL ? strlen(t) : 0;
+
+			text = xrealloc(text, len + n + 1);
+			memcpy(text + len, t != NULL ? t : "", n);
+			len += n;
+			text[len] = '\0';
+		}
+		sqlite3_finalize(p);
+		in.text = text;
+		cb(&in, arg);
+		free(text);
+	}
+	sqlite3_finalize(g);
+	return r == SQLITE_DONE || r == SQLITE_ROW ? 0 : -1;
+}
+
+int
+store_sms_in_done(struct store *st, const struct store_inbound *in)
+{
+	sqlite3_stmt *s;
+
+	if (in->total > 1) {
+		s = store_prep(st, "UPDATE sms_in SET state = 'processed', "
+		    "text = NULL WHERE state = 'new' AND sender = ?1 AND "
+		    "ref = ?2 AND total = ?3");
+		if (s == NULL)
+			return -1;
+		sqlite3_bind_text(s, 1, in->sender, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 2, in->ref);
+		sqlite3_bind_int(s, 3, in->total);
+	} else {
+		s = store_prep(st, "UPDATE sms_in SET state = 'processed', "
+		    "text = NULL WHERE id = ?1");
+		if (s == NULL)
+			return -1;
+		sqlite3_bind_int64(s, 1, in->first_id);
+	}
+	return store_run(st, s);
+}
+
+int64_t
+store_sms_in_count(struct store *st, const char *state)
+{
+	sqlite3_stmt *s = store_prep(st, "SELECT count(*) FROM sms_in WHERE "
+	    "state = ?1");
+	int64_t v = -1;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, state, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}

@@ -99,6 +99,9 @@ int64_t store_sms_next_retry(struct store *st, int64_t now);
  * are final (sent/delivered -> sent; any failed -> failed). */
 int store_sms_part_update(struct store *st, const struct store_part *p,
     const char *last_error, int64_t now);
+/* Pin a message (all its parts) to modem: parts of one concatenated SMS
+ * must leave from one SIM, and a conversation stays on its SIM. */
+int store_sms_out_pin(struct store *st, int64_t msg_id, const char *modem);
 /* Parts on modem in a state that recovery must settle (writing, stored,
  * sending, submitting, or sent with a storage index). */
 typedef void (*store_part_cb)(const struct store_part *p, void *arg);

@@ -320,6 +320,14 @@ m_raw(struct modem *m, const char *p, size_t n)
 	buf_add(&m->outq, p, n);
 }
 
+/* Echo of host bytes: not traced (the command line is traced). */
+static void
+m_echo(struct modem *m, unsigned char c)
+{
+	if (m->plugged)
+		buf_add(&m->outq, &c, 1);
+}
+
 /* An information or result line: "\r\n<line>\r\n". */
 static void
 m_line(struct modem *m, const char *fmt, ...)
@@ -816,8 +824,13 @@ x_cpms(struct modem *m, char kind, const char *args)
 	int	used = m_storage_used(m), n = 0;
 
 	if (kind == 't') {
-		m_line(m, "+CPMS: (\"ME\",\"SM\",\"MT\"),(\"ME\",\"SM\",\"MT\"),"
-		    "(\"ME\",\"SM\",\"MT\")");
+		/*
+		 * One storage only.  "SM" is accepted when selected but not
+		 * advertised, so tools that walk every memory (gammu) do not
+		 * list each message twice.
+		 */
+		m_line(m, "+CPMS: (\"ME\",\"MT\"),(\"ME\",\"MT\"),"
+		    "(\"ME\",\"MT\")");
 		return RES_OK;
 	}
 	if (!sms_ready(m))
@@ -1462,6 +1475,7 @@ m_pdu_done(struct modem *m, int64_t now)
 
 	m->mode = IN_CMD;
 	m->pdu[m->pdulen] = '\0';
+	log_bytes(m, "<- pdu", m->pdu, m->pdulen);
 	len = m->pdu_over ? -1 : emu_pdu_tpdu_len(m->pdu);
 	if (len != m->pdu_len_arg || !emu_pdu_decode_submit(m->pdu, &sub)) {
 		logmsg("%s bad PDU (len %d, want %d)", m->name, len,
@@ -1487,7 +1501,7 @@ m_input_byte(struct modem *m, unsigned char c, int64_t now)
 {
 	if (m->mode == IN_PDU) {
 		if (m->echo && c != 0x1a && c != 0x1b)
-			m_raw(m, (const char *)&c, 1);
+			m_echo(m, c);
 		if (c == 0x1a) {
 			m_pdu_done(m, now);
 		} else if (c == 0x1b) {
@@ -1502,7 +1516,7 @@ m_input_byte(struct modem *m, unsigned char c, int64_t now)
 		return;
 	}
 	if (m->echo && c != 0)
-		m_raw(m, (const char *)&c, 1);
+		m_echo(m, c);
 	if (c == '\r' || c == '\n') {
 		if (m->line_over) {
 			m->line_over = false;
@@ -1612,6 +1626,7 @@ static const char *noise_lines[] = {
 	"+CIEV: 2,3", "^SRVST:2", "^HCSQ:\"LTE\",52,47,151,31", "*EMRDY: 1",
 	"+ZUSIMR:2", "^SIMST:1",
 };
+#define NOISE_LINES ((int)(sizeof(noise_lines) / sizeof(noise_lines[0])))
 
 /* Timed work for one modem; returns the next deadline or INT64_MAX. */
 static int64_t
@@ -1654,8 +1669,7 @@ m_tick(struct modem *m, int64_t now)
 	}
 	if (m->noise && m->mode == IN_CMD) {
 		if (now >= m->noise_next) {
-			m_line(m, "%s", noise_lines[rand() %
-			    (int)(sizeof(noise_lines) / sizeof(noise_lines[0]))]);
+			m_line(m, "%s", noise_lines[rand() % NOISE_LINES]);
 			m->noise_next = now + 100 + rand() % 700;
 		}
 		if (m->noise_next < next)
@@ -1956,8 +1970,9 @@ ctl_command(char *line, struct buf *r)
 			    "<ref> <total> <seq> <text>");
 			return;
 		}
-		if (!emu_pdu_build_deliver_part(a, rest_text(p), atoi(b),
-		    atoi(c), atoi(d), time(NULL), &part)) {
+		p = rest_text(p);
+		if (!emu_pdu_build_deliver_part(a, p, atoi(b), atoi(c),
+		    atoi(d), time(NULL), &part)) {
 			json_fmt(r, "err cannot encode part");
 			return;
 		}
@@ -1988,7 +2003,8 @@ ctl_command(char *line, struct buf *r)
 	}
 	if (strcmp(cmd, "auto-report") == 0) {
 		a = word(&p);
-		if (a == NULL || (strcmp(a, "on") != 0 && strcmp(a, "off") != 0)) {
+		if (a == NULL ||
+		    (strcmp(a, "on") != 0 && strcmp(a, "off") != 0)) {
 			json_fmt(r, "err usage: auto-report <modem> on|off");
 			return;
 		}

@@ -545,11 +545,12 @@ deliver_encode(const char *from, const uint32_t *cps, size_t n, bool ucs2,
 
 			if (c >= 0x10000) {
 				uint32_t v = c - 0x10000;
+				uint32_t hi = 0xd800 + (v >> 10);
 
 				if (k + 4 > UD_MAX)
 					return false;
-				b[pos + k++] = (uint8_t)((0xd800 + (v >> 10)) >> 8);
-				b[pos + k++] = (uint8_t)(0xd800 + (v >> 10));
+				b[pos + k++] = (uint8_t)(hi >> 8);
+				b[pos + k++] = (uint8_t)hi;
 				c = 0xdc00 + (v & 0x3ff);
 			}
 			if (k + 2 > UD_MAX)

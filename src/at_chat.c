@@ -12,116 +12,116 @@
 #include "smsgw/log.h"
 #include "smsgw/util.h"
 
-#define AT_CHAT_QUIET_MS	 500
-#define AT_CHAT_SYNC_TIMEOUT_MS	 2000
-#define AT_CHAT_READS_PER_EVENT	 8
+#define AT_CHAT_QUIET_MS 500
+#define AT_CHAT_SYNC_TIMEOUT_MS 2000
+#define AT_CHAT_READS_PER_EVENT 8
 
 enum at_chat_state {
-	AT_CHAT_IDLE,		/* nothing on the line */
-	AT_CHAT_CMD,		/* chat->cur is in flight */
-	AT_CHAT_QUIET,		/* resync: waiting for the line to be quiet */
-	AT_CHAT_SYNC,		/* resync: "AT" sent, waiting for OK */
-	AT_CHAT_DEAD,		/* fd gone or chat freed */
+	AT_CHAT_IDLE, /* nothing on the line */
+	AT_CHAT_CMD, /* chat->cur is in flight */
+	AT_CHAT_QUIET, /* resync: waiting for the line to be quiet */
+	AT_CHAT_SYNC, /* resync: "AT" sent, waiting for OK */
+	AT_CHAT_DEAD, /* fd gone or chat freed */
 };
 
 enum at_chat_pdu_for {
 	AT_PDU_NONE,
-	AT_PDU_RESP,		/* next line is the PDU of a +CMGL/+CMGR line */
-	AT_PDU_URC,		/* next line is the PDU of a URC (urc_line) */
+	AT_PDU_RESP, /* next line is the PDU of a +CMGL/+CMGR line */
+	AT_PDU_URC, /* next line is the PDU of a URC (urc_line) */
 };
 
 struct at_cmd {
-	struct at_cmd	*next;
-	uint32_t	 id;
-	unsigned	 timeout_ms;
-	bool		 cancelled;
-	bool		 pdu_sent;
-	at_chat_cb	 cb;
-	void		*arg;
-	void		(*arg_free)(void *);
-	char		*text;		/* "cmd\r" */
-	size_t		 textlen;
-	char		*pdu;		/* "hex\x1a", or NULL */
-	size_t		 pdulen;
-	size_t		 nprefixes;	/* (size_t)-1: accept every line */
-	char		*prefix[];	/* then the strings themselves */
+	struct at_cmd *next;
+	uint32_t id;
+	unsigned timeout_ms;
+	bool cancelled;
+	bool pdu_sent;
+	at_chat_cb cb;
+	void *arg;
+	void (*arg_free)(void *);
+	char *text; /* "cmd\r" */
+	size_t textlen;
+	char *pdu; /* "hex\x1a", or NULL */
+	size_t pdulen;
+	size_t nprefixes; /* (size_t)-1: accept every line */
+	char *prefix[]; /* then the strings themselves */
 };
 
 struct at_notify {
 	struct at_notify *next;
-	uint32_t	 id;
-	bool		 expect_pdu;
-	bool		 removed;
-	at_notify_cb	 cb;
-	void		*arg;
-	void		(*arg_free)(void *);
-	size_t		 plen;
-	char		 prefix[];
+	uint32_t id;
+	bool expect_pdu;
+	bool removed;
+	at_notify_cb cb;
+	void *arg;
+	void (*arg_free)(void *);
+	size_t plen;
+	char prefix[];
 };
 
 struct at_chat {
-	struct ev	*ev;
-	int		 fd;
-	uint32_t	 io;
-	uint32_t	 timer;
+	struct ev *ev;
+	int fd;
+	uint32_t io;
+	uint32_t timer;
 	struct at_syntax *syn;
 	enum at_chat_state state;
-	struct at_cmd	*cur;
-	struct at_cmd	*head, *tail;
-	unsigned	 nqueued;
+	struct at_cmd *cur;
+	struct at_cmd *head, *tail;
+	unsigned nqueued;
 	struct at_notify *notify, *notify_tail;
-	bool		 notify_dirty;
-	unsigned	 busy;
-	bool		 destroyed;
-	uint32_t	 next_id;
-	unsigned	 timeouts;
-	unsigned	 quiet_ms;
-	uint64_t	 last_rx;
-	bool		 sync_esc;
+	bool notify_dirty;
+	unsigned busy;
+	bool destroyed;
+	uint32_t next_id;
+	unsigned timeouts;
+	unsigned quiet_ms;
+	uint64_t last_rx;
+	bool sync_esc;
 	at_chat_disconnect_cb dcb;
-	void		*darg;
+	void *darg;
 
 	/* Write buffer: only the current command (or resync) is ever in it. */
-	char		*wbuf;
-	size_t		 wcap, woff, wlen;
-	short		 events;
-	bool		 werr;
+	char *wbuf;
+	size_t wcap, woff, wlen;
+	short events;
+	bool werr;
 
 	/* Response lines of the current command, as offsets into arena. */
-	char		*arena;
-	size_t		 acap, alen;
-	size_t		*loff;
-	size_t		 lcap, nlines;
-	const char	**lptr;
-	size_t		 pcap;
+	char *arena;
+	size_t acap, alen;
+	size_t *loff;
+	size_t lcap, nlines;
+	const char **lptr;
+	size_t pcap;
 
 	enum at_chat_pdu_for pdu_for;
-	char		*urc_line;
-	size_t		 urc_cap;
+	char *urc_line;
+	size_t urc_cap;
 
-	char		 rbuf[4096];
+	char rbuf[4096];
 };
 
 static void at_chat_io_cb(int, short, void *);
 static void at_chat_timer_cb(void *);
 
 static const struct {
-	const char	*text;
-	bool		 prefix;
-	enum at_status	 status;
+	const char *text;
+	bool prefix;
+	enum at_status status;
 } at_chat_finals[] = {
-	{ "OK", false, AT_STATUS_OK },
-	{ "CONNECT", false, AT_STATUS_OK },
-	{ "CONNECT ", true, AT_STATUS_OK },
-	{ "ERROR", false, AT_STATUS_ERROR },
-	{ "NO CARRIER", false, AT_STATUS_ERROR },
-	{ "NO ANSWER", false, AT_STATUS_ERROR },
-	{ "NO DIALTONE", false, AT_STATUS_ERROR },
-	{ "BUSY", false, AT_STATUS_ERROR },
-	{ "COMMAND NOT SUPPORT", false, AT_STATUS_ERROR },
-	{ "+CME ERROR:", true, AT_STATUS_CME_ERROR },
-	{ "+CMS ERROR:", true, AT_STATUS_CMS_ERROR },
-	{ "+EXT ERROR:", true, AT_STATUS_ERROR },
+    {"OK", false, AT_STATUS_OK},
+    {"CONNECT", false, AT_STATUS_OK},
+    {"CONNECT ", true, AT_STATUS_OK},
+    {"ERROR", false, AT_STATUS_ERROR},
+    {"NO CARRIER", false, AT_STATUS_ERROR},
+    {"NO ANSWER", false, AT_STATUS_ERROR},
+    {"NO DIALTONE", false, AT_STATUS_ERROR},
+    {"BUSY", false, AT_STATUS_ERROR},
+    {"COMMAND NOT SUPPORT", false, AT_STATUS_ERROR},
+    {"+CME ERROR:", true, AT_STATUS_CME_ERROR},
+    {"+CMS ERROR:", true, AT_STATUS_CMS_ERROR},
+    {"+EXT ERROR:", true, AT_STATUS_ERROR},
 };
 
 /* Is line a final result?  Fills status and the error number. */
@@ -131,7 +131,7 @@ at_chat_is_final(const char *line, enum at_status *status, int *err)
 	size_t i, n;
 
 	for (i = 0; i < sizeof(at_chat_finals) / sizeof(at_chat_finals[0]);
-	    i++) {
+	     i++) {
 		const char *t = at_chat_finals[i].text;
 
 		if (at_chat_finals[i].prefix) {
@@ -174,7 +174,7 @@ at_chat_hexish(const char *s, size_t n)
 		char c = s[i];
 
 		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') ||
-		    (c >= 'a' && c <= 'f')))
+		        (c >= 'a' && c <= 'f')))
 			return false;
 	}
 	return true;
@@ -185,8 +185,8 @@ at_chat_hexish(const char *s, size_t n)
  * shown only when "sms" debug is on too; PINs are never shown.
  */
 static void
-at_chat_trace(struct at_chat *chat, const char *dir, const char *s, size_t n,
-    bool pdu)
+at_chat_trace(
+    struct at_chat *chat, const char *dir, const char *s, size_t n, bool pdu)
 {
 	char red[64];
 
@@ -205,8 +205,9 @@ at_chat_trace(struct at_chat *chat, const char *dir, const char *s, size_t n,
 		    log_pii("sms", "pdu", tmp, red, sizeof(red)));
 		return;
 	}
-	if (n >= 8 && (strncasecmp(s, "AT+CPIN=", 8) == 0 ||
-	    strncasecmp(s, "AT+CPWD=", 8) == 0)) {
+	if (n >= 8 &&
+	    (strncasecmp(s, "AT+CPIN=", 8) == 0 ||
+	        strncasecmp(s, "AT+CPWD=", 8) == 0)) {
 		log_debug("at", "fd%d %s %.8s[redacted]", chat->fd, dir, s);
 		return;
 	}
@@ -240,8 +241,8 @@ static void
 at_chat_flush(struct at_chat *chat)
 {
 	while (chat->woff < chat->wlen && !chat->werr) {
-		ssize_t n = write(chat->fd, chat->wbuf + chat->woff,
-		    chat->wlen - chat->woff);
+		ssize_t n = write(
+		    chat->fd, chat->wbuf + chat->woff, chat->wlen - chat->woff);
 
 		if (n > 0) {
 			chat->woff += (size_t)n;
@@ -297,8 +298,8 @@ at_chat_add_line(struct at_chat *chat, const char *s, size_t n)
 	}
 	if (chat->nlines == chat->lcap) {
 		chat->lcap = chat->lcap ? chat->lcap * 2 : 16;
-		chat->loff = xrealloc(chat->loff,
-		    chat->lcap * sizeof(*chat->loff));
+		chat->loff =
+		    xrealloc(chat->loff, chat->lcap * sizeof(*chat->loff));
 	}
 	memcpy(chat->arena + chat->alen, s, n);
 	chat->arena[chat->alen + n] = '\0';
@@ -335,8 +336,8 @@ at_chat_timer_stop(struct at_chat *chat)
  * clears) the collected response lines.
  */
 static void
-at_chat_finish(struct at_chat *chat, struct at_cmd *cmd,
-    enum at_status status, int err, const char *final)
+at_chat_finish(struct at_chat *chat, struct at_cmd *cmd, enum at_status status,
+    int err, const char *final)
 {
 	struct at_response resp;
 	size_t i;
@@ -344,8 +345,8 @@ at_chat_finish(struct at_chat *chat, struct at_cmd *cmd,
 	if (!chat->destroyed && !cmd->cancelled && cmd->cb != NULL) {
 		if (chat->pcap < chat->nlines) {
 			chat->pcap = chat->nlines;
-			chat->lptr = xrealloc(chat->lptr,
-			    chat->pcap * sizeof(*chat->lptr));
+			chat->lptr = xrealloc(
+			    chat->lptr, chat->pcap * sizeof(*chat->lptr));
 		}
 		for (i = 0; i < chat->nlines; i++)
 			chat->lptr[i] = chat->arena + chat->loff[i];
@@ -354,11 +355,30 @@ at_chat_finish(struct at_chat *chat, struct at_cmd *cmd,
 		resp.final = final;
 		resp.lines = chat->lptr;
 		resp.nlines = chat->nlines;
+		/*
+		 * Forget the lines before the callback, so that a nested
+		 * completion (at_chat_abort() in the callback) cannot see
+		 * them; the arena itself is not touched until the next read.
+		 */
+		chat->alen = 0;
+		chat->nlines = 0;
 		cmd->cb(status == AT_STATUS_OK, &resp, cmd->arg);
 	}
 	chat->alen = 0;
 	chat->nlines = 0;
 	at_chat_cmd_free(cmd, true);
+}
+
+/* Tell the tokenizer what may come next. */
+static void
+at_chat_set_hints(struct at_chat *chat)
+{
+	at_syntax_hint(chat->syn, AT_HINT_NONE);
+	if (chat->pdu_for != AT_PDU_NONE)
+		at_syntax_hint(chat->syn, AT_HINT_EXPECT_PDU);
+	if (chat->state == AT_CHAT_CMD && chat->cur != NULL &&
+	    chat->cur->pdu != NULL && !chat->cur->pdu_sent)
+		at_syntax_hint(chat->syn, AT_HINT_EXPECT_PROMPT);
 }
 
 /* Take the in-flight command off the line. */
@@ -368,23 +388,24 @@ at_chat_detach_cur(struct at_chat *chat)
 	struct at_cmd *cmd = chat->cur;
 
 	chat->cur = NULL;
-	if (chat->pdu_for == AT_PDU_RESP) {
+	if (chat->pdu_for == AT_PDU_RESP)
 		chat->pdu_for = AT_PDU_NONE;
-		at_syntax_hint(chat->syn, AT_HINT_NONE);
-	}
+	at_chat_set_hints(chat);
 	return cmd;
 }
 
-/* Fail a detached list of commands (cur first). */
+/*
+ * Fail a detached list of commands (cur first: it gets the lines collected
+ * so far).
+ */
 static void
-at_chat_fail_list(struct at_chat *chat, struct at_cmd *list,
-    enum at_status status)
+at_chat_fail_list(
+    struct at_chat *chat, struct at_cmd *list, enum at_status status)
 {
 	struct at_cmd *c, *next;
 
 	for (c = list; c != NULL; c = next) {
 		next = c->next;
-		chat->alen = chat->nlines = 0;
 		at_chat_finish(chat, c, status, -1, "");
 	}
 }
@@ -432,6 +453,7 @@ at_chat_kick(struct at_chat *chat)
 	chat->cur = cmd;
 	chat->state = AT_CHAT_CMD;
 	chat->alen = chat->nlines = 0;
+	at_chat_set_hints(chat);
 	at_chat_trace(chat, ">", cmd->text, cmd->textlen - 1, false);
 	at_chat_timer_set(chat, cmd->timeout_ms);
 	at_chat_write(chat, cmd->text, cmd->textlen);
@@ -552,12 +574,14 @@ at_chat_urc(struct at_chat *chat, const char *line, size_t len)
 		want_pdu |= n->expect_pdu;
 	}
 	if (!matched) {
+		if (!log_debug_enabled("at"))
+			return;
 		if (!at_chat_hexish(line, len))
 			log_debug("at", "fd%d unclaimed line dropped: %s",
 			    chat->fd, line);
 		else
-			log_debug("at", "fd%d unclaimed hex line dropped",
-			    chat->fd);
+			log_debug(
+			    "at", "fd%d unclaimed hex line dropped", chat->fd);
 		return;
 	}
 	if (!want_pdu) {
@@ -605,8 +629,8 @@ at_chat_prefix_match(const struct at_cmd *cmd, const char *line)
 }
 
 static void
-at_chat_complete(struct at_chat *chat, enum at_status status, int err,
-    const char *final)
+at_chat_complete(
+    struct at_chat *chat, enum at_status status, int err, const char *final)
 {
 	struct at_cmd *cmd;
 
@@ -631,7 +655,7 @@ at_chat_on_line(struct at_chat *chat, const char *line, size_t len)
 	}
 	if ((line[0] == 'A' || line[0] == 'a') &&
 	    (line[1] == 'T' || line[1] == 't'))
-		return;		/* echo */
+		return; /* echo */
 	switch (chat->state) {
 	case AT_CHAT_SYNC:
 		if (strcmp(line, "OK") == 0) {
@@ -680,9 +704,16 @@ at_chat_on_pdu(struct at_chat *chat, const char *pdu, size_t len)
 static void
 at_chat_on_prompt(struct at_chat *chat)
 {
-	struct at_cmd *cmd = chat->cur;
+	struct at_cmd *cmd;
 
 	log_debug("at", "fd%d < \"> \"", chat->fd);
+	if (chat->pdu_for != AT_PDU_NONE) {
+		at_syntax_hint(chat->syn, AT_HINT_NONE);
+		at_chat_pdu_missing(chat);
+		if (chat->destroyed)
+			return;
+	}
+	cmd = chat->cur;
 	if (chat->state != AT_CHAT_CMD || cmd->pdu == NULL || cmd->pdu_sent ||
 	    !at_chat_written(chat)) {
 		log_debug("at", "fd%d unexpected prompt ignored", chat->fd);
@@ -721,8 +752,7 @@ at_chat_process(struct at_chat *chat, const char *buf, size_t n)
 			at_chat_on_prompt(chat);
 			break;
 		case AT_SYNTAX_DROPPED:
-			log_warnx("at", "fd%d overlong line dropped",
-			    chat->fd);
+			log_warnx("at", "fd%d overlong line dropped", chat->fd);
 			if (chat->pdu_for != AT_PDU_NONE)
 				at_chat_pdu_missing(chat);
 			break;
@@ -745,8 +775,9 @@ at_chat_io_cb(int fd, short revents, void *arg)
 			at_chat_io_error(chat, "write failed");
 	}
 	for (i = 0; i < AT_CHAT_READS_PER_EVENT &&
-	    (revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) &&
-	    !chat->destroyed && chat->state != AT_CHAT_DEAD; i++) {
+	     (revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) &&
+	     !chat->destroyed && chat->state != AT_CHAT_DEAD;
+	     i++) {
 		ssize_t n = read(chat->fd, chat->rbuf, sizeof(chat->rbuf));
 
 		if (n > 0) {
@@ -763,7 +794,8 @@ at_chat_io_cb(int fd, short revents, void *arg)
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			if (i == 0 && (revents & (POLLHUP | POLLERR | POLLNVAL)))
+			if (i == 0 &&
+			    (revents & (POLLHUP | POLLERR | POLLNVAL)))
 				at_chat_io_error(chat, "hangup");
 			break;
 		}
@@ -787,8 +819,8 @@ at_chat_timer_cb(void *arg)
 	case AT_CHAT_CMD:
 		cmd = at_chat_detach_cur(chat);
 		chat->timeouts++;
-		log_info("at", "fd%d command timed out (%u in a row)",
-		    chat->fd, chat->timeouts);
+		log_info("at", "fd%d command timed out (%u in a row)", chat->fd,
+		    chat->timeouts);
 		at_chat_start_resync(chat, cmd->pdu != NULL);
 		at_chat_finish(chat, cmd, AT_STATUS_TIMEOUT, -1, "");
 		break;
@@ -806,7 +838,10 @@ at_chat_timer_cb(void *arg)
 		log_debug("at", "fd%d > %sAT (resync)", chat->fd,
 		    chat->sync_esc ? "<ESC>" : "");
 		if (chat->sync_esc)
-			at_chat_write(chat, "\x1b" "AT\r", 4);
+			at_chat_write(chat,
+			    "\x1b"
+			    "AT\r",
+			    4);
 		else
 			at_chat_write(chat, "AT\r", 3);
 		break;
@@ -864,14 +899,14 @@ at_chat_free(struct at_chat *chat)
 static bool
 at_chat_valid_cmd(const char *cmd)
 {
-	return cmd != NULL && cmd[0] != '\0' && strpbrk(cmd, "\r\n\x1a\x1b") ==
-	    NULL;
+	return cmd != NULL && cmd[0] != '\0' &&
+	    strpbrk(cmd, "\r\n\x1a\x1b") == NULL;
 }
 
 static uint32_t
 at_chat_queue(struct at_chat *chat, const char *cmd, const char *pdu_hex,
-    const char *const *prefixes, unsigned timeout_ms, at_chat_cb cb,
-    void *arg, void (*arg_free)(void *))
+    const char *const *prefixes, unsigned timeout_ms, at_chat_cb cb, void *arg,
+    void (*arg_free)(void *))
 {
 	struct at_cmd *c;
 	size_t np = 0, i, size, clen, plen = 0, off;
@@ -893,7 +928,6 @@ at_chat_queue(struct at_chat *chat, const char *cmd, const char *pdu_hex,
 	}
 	c = xcalloc(1, size);
 	p = (char *)(c->prefix + np);
-	off = 0;
 	c->text = p;
 	memcpy(p, cmd, clen);
 	p[clen] = '\r';
@@ -935,18 +969,17 @@ at_chat_queue(struct at_chat *chat, const char *cmd, const char *pdu_hex,
 }
 
 uint32_t
-at_chat_send(struct at_chat *chat, const char *cmd,
-    const char *const *prefixes, unsigned timeout_ms, at_chat_cb cb,
-    void *arg, void (*arg_free)(void *))
+at_chat_send(struct at_chat *chat, const char *cmd, const char *const *prefixes,
+    unsigned timeout_ms, at_chat_cb cb, void *arg, void (*arg_free)(void *))
 {
-	return at_chat_queue(chat, cmd, NULL, prefixes, timeout_ms, cb, arg,
-	    arg_free);
+	return at_chat_queue(
+	    chat, cmd, NULL, prefixes, timeout_ms, cb, arg, arg_free);
 }
 
 uint32_t
 at_chat_send_pdu(struct at_chat *chat, const char *cmd, const char *pdu_hex,
-    const char *const *prefixes, unsigned timeout_ms, at_chat_cb cb,
-    void *arg, void (*arg_free)(void *))
+    const char *const *prefixes, unsigned timeout_ms, at_chat_cb cb, void *arg,
+    void (*arg_free)(void *))
 {
 	const char *p;
 
@@ -954,10 +987,10 @@ at_chat_send_pdu(struct at_chat *chat, const char *cmd, const char *pdu_hex,
 		return 0;
 	for (p = pdu_hex; *p != '\0'; p++)
 		if (!((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'F') ||
-		    (*p >= 'a' && *p <= 'f')))
+		        (*p >= 'a' && *p <= 'f')))
 			return 0;
-	return at_chat_queue(chat, cmd, pdu_hex, prefixes, timeout_ms, cb, arg,
-	    arg_free);
+	return at_chat_queue(
+	    chat, cmd, pdu_hex, prefixes, timeout_ms, cb, arg, arg_free);
 }
 
 int
@@ -1059,8 +1092,8 @@ at_chat_unregister(struct at_chat *chat, uint32_t id)
 }
 
 void
-at_chat_set_disconnect_cb(struct at_chat *chat, at_chat_disconnect_cb cb,
-    void *arg)
+at_chat_set_disconnect_cb(
+    struct at_chat *chat, at_chat_disconnect_cb cb, void *arg)
 {
 	chat->dcb = cb;
 	chat->darg = arg;

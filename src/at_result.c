@@ -27,8 +27,8 @@ at_status_str(enum at_status status)
 }
 
 void
-at_result_iter_init_lines(struct at_result_iter *it, const char *const *lines,
-    size_t n)
+at_result_iter_init_lines(
+    struct at_result_iter *it, const char *const *lines, size_t n)
 {
 	it->lines = lines;
 	it->nlines = lines != NULL ? n : 0;
@@ -160,8 +160,8 @@ at_result_iter_next_number(struct at_result_iter *it, int *out)
 }
 
 bool
-at_result_iter_next_number_default(struct at_result_iter *it, int dflt,
-    int *out)
+at_result_iter_next_number_default(
+    struct at_result_iter *it, int dflt, int *out)
 {
 	size_t pos;
 
@@ -209,8 +209,7 @@ at_result_iter_next_string(struct at_result_iter *it, const char **out)
 }
 
 bool
-at_result_iter_next_unquoted_string(struct at_result_iter *it,
-    const char **out)
+at_result_iter_next_unquoted_string(struct at_result_iter *it, const char **out)
 {
 	size_t pos, end, n;
 	char *p;
@@ -223,8 +222,8 @@ at_result_iter_next_unquoted_string(struct at_result_iter *it,
 	for (end = pos; !at_result_field_end(it, end); end++)
 		;
 	n = end - pos;
-	while (n > 0 && (it->line[pos + n - 1] == ' ' ||
-	    it->line[pos + n - 1] == '\t'))
+	while (n > 0 &&
+	    (it->line[pos + n - 1] == ' ' || it->line[pos + n - 1] == '\t'))
 		n--;
 	if ((p = at_result_alloc(it, n + 1)) == NULL)
 		return false;
@@ -248,8 +247,8 @@ at_result_hexval(char c)
 }
 
 bool
-at_result_iter_next_hexstring(struct at_result_iter *it, const uint8_t **out,
-    size_t *len)
+at_result_iter_next_hexstring(
+    struct at_result_iter *it, const uint8_t **out, size_t *len)
 {
 	size_t pos, end, n, i;
 	bool quoted = false;
@@ -263,7 +262,7 @@ at_result_iter_next_hexstring(struct at_result_iter *it, const uint8_t **out,
 		pos++;
 	}
 	for (end = pos; end < it->len && at_result_hexval(it->line[end]) >= 0;
-	    end++)
+	     end++)
 		;
 	n = end - pos;
 	if (n == 0 || n % 2 != 0)

@@ -8,13 +8,15 @@
 #include "smsgw/util.h"
 
 struct at_syntax {
-	size_t		 len;		/* bytes in buf */
-	bool		 token;		/* buf holds a returned token */
-	bool		 gt;		/* saw '>' at the start of a line */
-	bool		 dropping;	/* inside an overlong line */
-	enum at_syntax_hint hint;
-	uint64_t	 overflows;
-	char		 buf[AT_SYNTAX_LINE_MAX + 1];
+	size_t len; /* bytes in buf */
+	bool token; /* buf holds a returned token */
+	bool gt; /* saw '>' at the start of a line */
+	bool dropping; /* inside an overlong line */
+	bool want_pdu; /* AT_HINT_EXPECT_PDU */
+	bool want_prompt; /* AT_HINT_EXPECT_PROMPT */
+	bool skip_space; /* swallow the ' ' after an early prompt */
+	uint64_t overflows;
+	char buf[AT_SYNTAX_LINE_MAX + 1];
 };
 
 struct at_syntax *
@@ -36,14 +38,27 @@ at_syntax_reset(struct at_syntax *s)
 	s->token = false;
 	s->gt = false;
 	s->dropping = false;
-	s->hint = AT_HINT_NONE;
+	s->want_pdu = false;
+	s->want_prompt = false;
+	s->skip_space = false;
 	s->buf[0] = '\0';
 }
 
 void
 at_syntax_hint(struct at_syntax *s, enum at_syntax_hint hint)
 {
-	s->hint = hint;
+	switch (hint) {
+	case AT_HINT_NONE:
+		s->want_pdu = false;
+		s->want_prompt = false;
+		break;
+	case AT_HINT_EXPECT_PDU:
+		s->want_pdu = true;
+		break;
+	case AT_HINT_EXPECT_PROMPT:
+		s->want_prompt = true;
+		break;
+	}
 }
 
 static bool
@@ -55,7 +70,7 @@ at_syntax_is_hex(const char *p, size_t n)
 		char c = p[i];
 
 		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') ||
-		    (c >= 'a' && c <= 'f')))
+		        (c >= 'a' && c <= 'f')))
 			return false;
 	}
 	return n > 0;
@@ -75,9 +90,9 @@ at_syntax_end_line(struct at_syntax *s)
 	s->buf[s->len] = '\0';
 	s->token = true;
 	r = AT_SYNTAX_LINE;
-	if (s->hint == AT_HINT_EXPECT_PDU && at_syntax_is_hex(s->buf, s->len))
+	if (s->want_pdu && at_syntax_is_hex(s->buf, s->len))
 		r = AT_SYNTAX_PDU;
-	s->hint = AT_HINT_NONE;
+	s->want_pdu = false;
 	return r;
 }
 
@@ -95,9 +110,15 @@ at_syntax_feed(struct at_syntax *s, const char *buf, size_t *len)
 	for (i = 0; i < n; i++) {
 		char c = buf[i];
 
+		if (s->skip_space) {
+			s->skip_space = false;
+			if (c == ' ')
+				continue;
+		}
 		if (s->gt) {
 			s->gt = false;
 			if (c == ' ' || c == '\r' || c == '\n') {
+				s->want_prompt = false;
 				*len = i + 1;
 				return AT_SYNTAX_PROMPT;
 			}
@@ -108,7 +129,7 @@ at_syntax_feed(struct at_syntax *s, const char *buf, size_t *len)
 			if (s->dropping) {
 				s->dropping = false;
 				s->len = 0;
-				s->hint = AT_HINT_NONE;
+				s->want_pdu = false;
 				*len = i + 1;
 				return AT_SYNTAX_DROPPED;
 			}
@@ -122,6 +143,13 @@ at_syntax_feed(struct at_syntax *s, const char *buf, size_t *len)
 		if (c == '\0' || s->dropping)
 			continue;
 		if (s->len == 0 && c == '>') {
+			if (s->want_prompt) {
+				/* Expected: do not wait for the blank. */
+				s->want_prompt = false;
+				s->skip_space = true;
+				*len = i + 1;
+				return AT_SYNTAX_PROMPT;
+			}
 			s->gt = true;
 			continue;
 		}

@@ -747,20 +747,20 @@ int
 store_sms_in_ready(struct store *st, int64_t incomplete_before,
     store_inbound_cb cb, void *arg)
 {
-	/* Singles are their own group; parts group by sender, ref, total. */
+	/* Singles are their own group; parts group by sender, ref, total.
+	 * Everything is collected first, so the callbacks may write. */
 	sqlite3_stmt *g = store_prep(st, "SELECT min(id), modem, sender, ref, "
 	    "total, count(DISTINCT seq), min(received_at) FROM sms_in "
 	    "WHERE state = 'new' GROUP BY sender, ref, total, "
 	    "CASE WHEN total > 1 THEN 0 ELSE id END ORDER BY min(id)");
-	struct store_inbound in;
+	struct store_inbound *v = NULL;
+	size_t n = 0, i;
 	int r;
 
 	if (g == NULL)
 		return -1;
 	while ((r = sqlite3_step(g)) == SQLITE_ROW) {
-		sqlite3_stmt *p;
-		size_t len = 0;
-		char *text = NULL;
+		struct store_inbound in;
 		int have;
 
 		memset(&in, 0, sizeof(in));
@@ -774,37 +774,50 @@ store_sms_in_ready(struct store *st, int64_t incomplete_before,
 		in.incomplete = have < in.total;
 		if (in.incomplete && in.received_at >= incomplete_before)
 			continue;
-		if (in.total > 1) {
+		v = xrealloc(v, (n + 1) * sizeof(*v));
+		v[n++] = in;
+	}
+	sqlite3_finalize(g);
+	for (i = 0; i < n; i++) {
+		struct store_inbound *in = &v[i];
+		sqlite3_stmt *p;
+		size_t len = 0;
+		char *text = xstrdup("");
+
+		if (in->total > 1) {
 			p = store_prep(st, "SELECT text FROM sms_in WHERE "
 			    "state = 'new' AND sender = ?1 AND ref = ?2 AND "
 			    "total = ?3 GROUP BY seq ORDER BY seq");
-			sqlite3_bind_text(p, 1, in.sender, -1, SQLITE_STATIC);
-			sqlite3_bind_int(p, 2, in.ref);
-			sqlite3_bind_int(p, 3, in.total);
+			if (p != NULL) {
+				sqlite3_bind_text(p, 1, in->sender, -1,
+				    SQLITE_STATIC);
+				sqlite3_bind_int(p, 2, in->ref);
+				sqlite3_bind_int(p, 3, in->total);
+			}
 		} else {
 			p = store_prep(st, "SELECT text FROM sms_in WHERE "
 			    "id = ?1");
-			sqlite3_bind_int64(p, 1, in.first_id);
+			if (p != NULL)
+				sqlite3_bind_int64(p, 1, in->first_id);
 		}
-		if (p == NULL)
-			break;
-		text = xstrdup("");
-		while (sqlite3_step(p) == SQLITE_ROW) {
+		while (p != NULL && sqlite3_step(p) == SQLITE_ROW) {
 			const char *t = (const char *)sqlite3_column_text(p, 0);
-			size_t n = t != NULL ? strlen(t) : 0;
+			size_t tl = t != NULL ? strlen(t) : 0;
 
-			text = xrealloc(text, len + n + 1);
-			memcpy(text + len, t != NULL ? t : "", n);
-			len += n;
+			text = xrealloc(text, len + tl + 1);
+			memcpy(text + len, t != NULL ? t : "", tl);
+			len += tl;
 			text[len] = '\0';
 		}
 		sqlite3_finalize(p);
-		in.text = text;
-		cb(&in, arg);
-		free(text);
+		in->text = text;
 	}
-	sqlite3_finalize(g);
-	return r == SQLITE_DONE || r == SQLITE_ROW ? 0 : -1;
+	for (i = 0; i < n; i++) {
+		cb(&v[i], arg);
+		free(v[i].text);
+	}
+	free(v);
+	return r == SQLITE_DONE ? 0 : -1;
 }
 
 int

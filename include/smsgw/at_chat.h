@@ -28,10 +28,16 @@
  * with AT_STATUS_IO_ERROR, then the disconnect callback runs; afterwards
  * the chat accepts no more commands (free it and make a new one).
  *
- * Callbacks may send, cancel, register, unregister and free the chat.
+ * Callbacks may send, cancel, abort, register, unregister and free the
+ * chat.  Callbacks only run from the event loop or at_chat_abort(), never
+ * from inside at_chat_send(), at_chat_cancel() or at_chat_register().
  * Ownership: every (cb, arg, arg_free) triple gets arg_free(arg) called
  * exactly once, after the last callback, on completion, cancel,
  * unregister or at_chat_free().
+ *
+ * The AT trace is logged with log_debug("at"); PDUs (and hex lines that
+ * look like echoed PDUs) appear only when "sms" debug is on as well
+ * (through log_pii), and AT+CPIN=/AT+CPWD= arguments never appear.
  */
 #ifndef SMSGW_AT_CHAT_H
 #define SMSGW_AT_CHAT_H
@@ -50,8 +56,7 @@ struct at_chat;
  * Command completion.  ok is resp->status == AT_STATUS_OK.  resp and all
  * the strings it points to are borrowed until the callback returns.
  */
-typedef void (*at_chat_cb)(bool ok, const struct at_response *resp,
-    void *arg);
+typedef void (*at_chat_cb)(bool ok, const struct at_response *resp, void *arg);
 /*
  * Unsolicited result.  line is the URC line; pdu is the following PDU
  * line for handlers registered with expect_pdu (NULL if the modem sent
@@ -60,7 +65,10 @@ typedef void (*at_chat_cb)(bool ok, const struct at_response *resp,
 typedef void (*at_notify_cb)(const char *line, const char *pdu, void *arg);
 typedef void (*at_chat_disconnect_cb)(void *arg);
 
-/* Watch fd on ev; fd must be non-blocking and stays owned by the caller. */
+/*
+ * Watch fd on ev; fd must be non-blocking and stays owned by the caller
+ * (close it after at_chat_free()).  Returns NULL on error.
+ */
 struct at_chat *at_chat_new(struct ev *ev, int fd);
 /*
  * Stop and release everything: pending commands and URC handlers get
@@ -78,8 +86,8 @@ void at_chat_free(struct at_chat *chat);
  * left to the caller).
  */
 uint32_t at_chat_send(struct at_chat *chat, const char *cmd,
-    const char *const *prefixes, unsigned timeout_ms, at_chat_cb cb,
-    void *arg, void (*arg_free)(void *));
+    const char *const *prefixes, unsigned timeout_ms, at_chat_cb cb, void *arg,
+    void (*arg_free)(void *));
 /*
  * For AT+CMGS=<len> / AT+CMGW=<len>: write "cmd\r", wait for the "> "
  * prompt, then write pdu_hex and Ctrl-Z.  pdu_hex must be non-empty hex.
@@ -112,8 +120,8 @@ uint32_t at_chat_register(struct at_chat *chat, const char *prefix,
 /* Returns 0, or -1 if id is unknown. */
 int at_chat_unregister(struct at_chat *chat, uint32_t id);
 
-void at_chat_set_disconnect_cb(struct at_chat *chat, at_chat_disconnect_cb cb,
-    void *arg);
+void at_chat_set_disconnect_cb(
+    struct at_chat *chat, at_chat_disconnect_cb cb, void *arg);
 /* Quiet period before a resync "AT" (default 500 ms). */
 void at_chat_set_quiet_ms(struct at_chat *chat, unsigned ms);
 /* Command timeouts in a row (resync failures included). */

@@ -8,7 +8,8 @@
  *   AT_SYNTAX_PDU      a complete line of hex digits that was announced
  *                      with at_syntax_hint(s, AT_HINT_EXPECT_PDU)
  *   AT_SYNTAX_PROMPT   the "> " data prompt (+CMGS/+CMGW); a line holding
- *                      only ">" is taken as a prompt as well
+ *                      only ">" is taken as a prompt as well, and so is a
+ *                      bare '>' under AT_HINT_EXPECT_PROMPT
  *   AT_SYNTAX_DROPPED  a line longer than AT_SYNTAX_LINE_MAX ended; it was
  *                      discarded (counted by at_syntax_overflows())
  *   AT_SYNTAX_UNSURE   every byte was consumed, no token is complete yet
@@ -42,13 +43,21 @@ enum at_syntax_hint {
 	 * hint is used up by the next LINE, PDU or DROPPED token.
 	 */
 	AT_HINT_EXPECT_PDU,
+	/*
+	 * A data prompt is due (a +CMGS/+CMGW command was written): a '>'
+	 * at the start of a line is returned as AT_SYNTAX_PROMPT at once,
+	 * without waiting for the blank that should follow it (one blank
+	 * right after is swallowed).  Used up by the next PROMPT token.
+	 * The two hints are independent; AT_HINT_NONE clears both.
+	 */
+	AT_HINT_EXPECT_PROMPT,
 };
 
 struct at_syntax;
 
 struct at_syntax *at_syntax_new(void);
 void at_syntax_free(struct at_syntax *s); /* NULL is fine */
-/* Forget any partial line, pending prompt and hint (not the counter). */
+/* Forget any partial line, pending prompt and hints (not the counter). */
 void at_syntax_reset(struct at_syntax *s);
 void at_syntax_hint(struct at_syntax *s, enum at_syntax_hint hint);
 
@@ -58,8 +67,8 @@ void at_syntax_hint(struct at_syntax *s, enum at_syntax_hint hint);
  * means a token completed at buf[*len - 1]: call again with the rest.
  * AT_SYNTAX_UNSURE always consumes everything.
  */
-enum at_syntax_result at_syntax_feed(struct at_syntax *s, const char *buf,
-    size_t *len);
+enum at_syntax_result at_syntax_feed(
+    struct at_syntax *s, const char *buf, size_t *len);
 
 /*
  * Text of the last LINE or PDU token, NUL-terminated (len may be NULL).

@@ -20,6 +20,9 @@
 #include "smsgw/ctl.h"
 #include "smsgw/ev.h"
 #include "smsgw/log.h"
+#include "smsgw/modem.h"
+#include "smsgw/sms.h"
+#include "smsgw/sms_codec.h"
 #include "smsgw/sdnotify.h"
 #include "smsgw/store.h"
 #include "smsgw/util.h"
@@ -30,11 +33,16 @@ struct gateway {
 	char *conf_path;
 	struct store *store;
 	struct ctl *ctl;
+	struct sms *sms;
+	struct modem **modems;
+	size_t nmodems;
 	uint64_t watchdog_ms;
 	uint32_t watchdog_timer;
 	uint64_t started_ms;
 	int exit_code;
 };
+
+static void gateway_notify_status(struct gateway *gw);
 
 static int
 gateway_dirs(const struct conf *c)
@@ -61,6 +69,133 @@ gateway_dirs(const struct conf *c)
 	return 0;
 }
 
+/* --- modems ----------------------------------------------------------- */
+
+static void
+ev_modem_state(struct modem *m, enum modem_state st, void *arg)
+{
+	struct gateway *gw = arg;
+
+	(void)st;
+	sms_modem_state(gw->sms, m);
+	gateway_notify_status(gw);
+}
+
+static void
+ev_sms_stored(struct modem *m, int index, void *arg)
+{
+	struct gateway *gw = arg;
+
+	sms_modem_stored(gw->sms, m, index);
+}
+
+static void
+ev_sms_direct(struct modem *m, const char *pdu, void *arg)
+{
+	struct gateway *gw = arg;
+
+	sms_modem_direct(gw->sms, m, pdu);
+}
+
+static void
+ev_status_report(struct modem *m, const char *pdu, void *arg)
+{
+	struct gateway *gw = arg;
+
+	sms_modem_report(gw->sms, m, pdu);
+}
+
+static void
+ev_report_stored(struct modem *m, int index, void *arg)
+{
+	struct gateway *gw = arg;
+
+	sms_modem_report_stored(gw->sms, m, index);
+}
+
+static const struct modem_events gateway_modem_events = {
+	ev_modem_state, ev_sms_stored, ev_sms_direct, ev_status_report,
+	ev_report_stored,
+};
+
+static void
+gateway_modem_start(struct gateway *gw, const struct conf_modem *cm)
+{
+	struct modem *m = modem_new(gw->ev, cm, (unsigned)gw->conf->reset_timeouts,
+	    &gateway_modem_events, gw);
+
+	gw->modems = xrealloc(gw->modems, (gw->nmodems + 1) *
+	    sizeof(*gw->modems));
+	gw->modems[gw->nmodems++] = m;
+	sms_modem_add(gw->sms, m);
+	modem_start(m);
+}
+
+static void
+gateway_modem_stop(struct gateway *gw, size_t i)
+{
+	struct modem *m = gw->modems[i];
+
+	sms_modem_remove(gw->sms, m);
+	modem_free(m);
+	gw->modems[i] = gw->modems[--gw->nmodems];
+}
+
+/*
+ * Apply the modem list of a new config: modems removed or changed
+ * (device, baud, pin, storage_send) are closed, new and changed ones are
+ * opened; the others keep running undisturbed.
+ */
+static void
+gateway_modems_apply(struct gateway *gw, const struct conf *nc)
+{
+	size_t i, j;
+
+	for (i = 0; i < gw->nmodems;) {
+		const struct conf_modem *cm = conf_modem_find(nc,
+		    modem_name(gw->modems[i]));
+		const struct conf_modem *old = conf_modem_find(gw->conf,
+		    modem_name(gw->modems[i]));
+
+		if (cm == NULL || old == NULL ||
+		    strcmp(cm->device, old->device) != 0 ||
+		    cm->baud != old->baud || strcmp(cm->pin, old->pin) != 0 ||
+		    cm->storage_send != old->storage_send) {
+			log_info("modem", "%s: %s by the new configuration",
+			    modem_name(gw->modems[i]), cm == NULL ? "removed" :
+			    "changed");
+			gateway_modem_stop(gw, i);
+		} else
+			i++;
+	}
+	for (j = 0; j < nc->nmodems; j++) {
+		for (i = 0; i < gw->nmodems; i++)
+			if (strcmp(modem_name(gw->modems[i]),
+			    nc->modems[j].name) == 0)
+				break;
+		if (i == gw->nmodems)
+			gateway_modem_start(gw, &nc->modems[j]);
+	}
+}
+
+static void
+on_sms_final(int64_t msg_id, int64_t conversation_id, const char *state,
+    void *arg)
+{
+	(void)arg;
+	log_debug("sms", "message %lld (conversation %lld) %s",
+	    (long long)msg_id, (long long)conversation_id, state);
+}
+
+static void
+on_sms_message(const struct store_inbound *in, void *arg)
+{
+	struct gateway *gw = arg;
+
+	/* Until the survey engine takes replies, keep them for review. */
+	store_sms_in_done(gw->store, in);
+}
+
 static void
 on_term(int signo, void *arg)
 {
@@ -81,6 +216,23 @@ on_hup(int signo, void *arg)
 	if (gateway_reload(gw, &errs) == 0)
 		return;
 	conf_errors_free(errs);
+}
+
+/* STATUS= line for systemctl status: modem states at a glance. */
+static void
+gateway_notify_status(struct gateway *gw)
+{
+	char buf[512];
+	size_t i, off;
+
+	off = (size_t)snprintf(buf, sizeof(buf), "STATUS=");
+	for (i = 0; i < gw->nmodems && off < sizeof(buf); i++)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s %s",
+		    i > 0 ? ", " : "", modem_name(gw->modems[i]),
+		    modem_state_name(modem_get_state(gw->modems[i])));
+	if (gw->nmodems == 0)
+		snprintf(buf + off, sizeof(buf) - off, "no modems");
+	sdnotify_send(buf);
 }
 
 static void
@@ -127,25 +279,55 @@ cmd_status(void *arg, json_object *args, struct ctl_reply *rep)
 	json_object_object_add(r, "transport",
 	    json_object_new_string(gw->conf->transport));
 	mods = json_object_new_array();
-	for (i = 0; i < gw->conf->nmodems; i++) {
+	for (i = 0; i < gw->nmodems; i++) {
 		json_object *m = json_object_new_object();
+		struct modem_info mi;
+		struct sms_counters sc;
 
+		modem_get_info(gw->modems[i], &mi);
+		sms_get_counters(gw->sms, gw->modems[i], &sc);
 		json_object_object_add(m, "name",
-		    json_object_new_string(gw->conf->modems[i].name));
+		    json_object_new_string(modem_name(gw->modems[i])));
 		json_object_object_add(m, "device",
-		    json_object_new_string(gw->conf->modems[i].device));
+		    json_object_new_string(modem_device(gw->modems[i])));
 		json_object_object_add(m, "state",
-		    json_object_new_string("absent"));
-		json_object_object_add(m, "signal_dbm", NULL);
-		json_object_object_add(m, "operator", NULL);
+		    json_object_new_string(modem_state_name(mi.state)));
+		json_object_object_add(m, "signal_dbm", mi.signal_dbm != 0 ?
+		    json_object_new_int(mi.signal_dbm) : NULL);
+		json_object_object_add(m, "operator", mi.operator_name[0] ?
+		    json_object_new_string(mi.operator_name) : NULL);
 		json_object_object_add(m, "registered",
-		    json_object_new_boolean(false));
+		    json_object_new_boolean(mi.registered));
+		json_object_object_add(m, "roaming",
+		    json_object_new_boolean(mi.roaming));
+		json_object_object_add(m, "storage_send",
+		    json_object_new_boolean(modem_storage_send(gw->modems[i])));
+		json_object_object_add(m, "last_error", mi.last_error[0] ?
+		    json_object_new_string(mi.last_error) : NULL);
+		json_object_object_add(m, "model", mi.model[0] ?
+		    json_object_new_string(mi.model) : NULL);
+		json_object_object_add(m, "sent",
+		    json_object_new_int64((int64_t)sc.sent));
+		json_object_object_add(m, "failed",
+		    json_object_new_int64((int64_t)sc.failed));
+		json_object_object_add(m, "received",
+		    json_object_new_int64((int64_t)sc.received));
+		json_object_object_add(m, "uncertain",
+		    json_object_new_int64((int64_t)sc.uncertain));
+		json_object_object_add(m, "resets",
+		    json_object_new_int64((int64_t)mi.resets));
 		json_object_array_add(mods, m);
 	}
 	json_object_object_add(r, "modems", mods);
 	q = json_object_new_object();
 	json_object_object_add(q, "visits", json_object_new_int64(0));
-	json_object_object_add(q, "sms_out", json_object_new_int64(0));
+	json_object_object_add(q, "sms_out", json_object_new_int64(
+	    store_sms_out_count(gw->store, "queued") +
+	    store_sms_out_count(gw->store, "sending")));
+	json_object_object_add(q, "sms_uncertain", json_object_new_int64(
+	    store_sms_out_count(gw->store, "uncertain")));
+	json_object_object_add(q, "sms_failed", json_object_new_int64(
+	    store_sms_out_count(gw->store, "failed")));
 	json_object_object_add(q, "upstream", json_object_new_int64(0));
 	json_object_object_add(r, "queues", q);
 	rep->result = r;
@@ -230,6 +412,40 @@ cmd_rate(void *arg, json_object *args, struct ctl_reply *rep)
 	    strcmp(v, "default") == 0 ? "config" : "override");
 }
 
+/* send PHONE TEXT [MODEM]: a test message through the normal queue. */
+static void
+cmd_send(void *arg, json_object *args, struct ctl_reply *rep)
+{
+	struct gateway *gw = arg;
+	const char *phone = arg_str(args, 0), *text = arg_str(args, 1);
+	const char *modem = arg_str(args, 2);
+	char e164[32];
+	int64_t id;
+
+	if (phone == NULL || text == NULL || text[0] == '\0') {
+		rep->error = xstrdup("usage: send PHONE TEXT [MODEM]");
+		return;
+	}
+	if (sms_codec_normalize_phone(phone, e164, sizeof(e164)) == -1) {
+		rep->error = xstrdup("not a valid phone number");
+		return;
+	}
+	if (modem != NULL && conf_modem_find(gw->conf, modem) == NULL) {
+		rep->error = xasprintf("no modem named %s", modem);
+		return;
+	}
+	if (sms_queue(gw->sms, 0, "test", e164, text, modem,
+	    util_wall_ms() / 1000, &id) == -1) {
+		rep->error = xstrdup("cannot queue the message");
+		return;
+	}
+	sms_kick(gw->sms);
+	rep->result = json_object_new_object();
+	json_object_object_add(rep->result, "queued",
+	    json_object_new_int64(id));
+	rep->text = xasprintf("queued as message %lld\n", (long long)id);
+}
+
 static int
 gateway_ctl_start(struct gateway *gw)
 {
@@ -243,6 +459,7 @@ gateway_ctl_start(struct gateway *gw)
 	ctl_register(gw->ctl, "status", cmd_status, gw);
 	ctl_register(gw->ctl, "reload", cmd_reload, gw);
 	ctl_register(gw->ctl, "rate", cmd_rate, gw);
+	ctl_register(gw->ctl, "send", cmd_send, gw);
 	return 0;
 }
 
@@ -275,6 +492,16 @@ gateway_new(struct conf *conf, const char *conf_path)
 		gateway_free(gw);
 		return NULL;
 	}
+	{
+		static const struct sms_events sevs = { on_sms_message,
+			on_sms_final };
+		size_t i;
+
+		gw->sms = sms_new(gw->ev, gw->store,
+		    (unsigned)conf->send_attempts, &sevs, gw);
+		for (i = 0; i < conf->nmodems; i++)
+			gateway_modem_start(gw, &conf->modems[i]);
+	}
 	ev_signal_add(gw->ev, SIGTERM, on_term, gw);
 	ev_signal_add(gw->ev, SIGINT, on_term, gw);
 	ev_signal_add(gw->ev, SIGHUP, on_hup, gw);
@@ -289,14 +516,10 @@ gateway_new(struct conf *conf, const char *conf_path)
 int
 gateway_run(struct gateway *gw)
 {
-	size_t i;
-
 	log_info("main", "smsgwd %s started: %zu modem(s), transport %s",
 	    PACKAGE_VERSION, gw->conf->nmodems, gw->conf->transport);
-	for (i = 0; i < gw->conf->nmodems; i++)
-		log_info("modem", "%s: waiting for %s", gw->conf->modems[i].name,
-		    gw->conf->modems[i].device);
-	sdnotify_send("READY=1\nSTATUS=running");
+	sdnotify_send("READY=1");
+	gateway_notify_status(gw);
 	if (ev_run(gw->ev) == -1)
 		gw->exit_code = 2;
 	log_info("main", "stopped");
@@ -318,6 +541,8 @@ gateway_reload(struct gateway *gw, char ***errs)
 		sdnotify_send("READY=1");
 		return -1;
 	}
+	gateway_modems_apply(gw, nc);
+	sms_set_attempts(gw->sms, (unsigned)nc->send_attempts);
 	conf_free(gw->conf);
 	gw->conf = nc;
 	ctl_set_group(gw->ctl, gateway_gid(nc));
@@ -332,6 +557,10 @@ gateway_free(struct gateway *gw)
 	if (gw == NULL)
 		return;
 	ctl_free(gw->ctl);
+	while (gw->nmodems > 0)
+		gateway_modem_stop(gw, gw->nmodems - 1);
+	free(gw->modems);
+	sms_free(gw->sms);
 	store_close(gw->store);
 	ev_free(gw->ev);
 	conf_free(gw->conf);

@@ -844,6 +844,12 @@ modem_device(const struct modem *m)
 	return m->cfg.device;
 }
 
+enum modem_state
+modem_get_state(const struct modem *m)
+{
+	return m->state;
+}
+
 bool
 modem_ready(const struct modem *m)
 {

@@ -42,6 +42,7 @@ static const struct cmd_desc cmds[] = {
 	{ "optout", "add|remove|check PHONE", "the suppression list", 2, 2,
 	    false },
 	{ "reload", "", "re-read the config (as SIGHUP)", 0, 0, false },
+	{ "send", "PHONE TEXT [MODEM]", "queue a test SMS", 2, 3, false },
 	{ "parse", "", "offline: classify replies from stdin, one per line",
 	    0, 0, false },
 	{ NULL, NULL, NULL, 0, 0, false },

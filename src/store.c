@@ -263,6 +263,12 @@ store_begin(struct store *st)
 	return store_exec(st, "BEGIN IMMEDIATE");
 }
 
+bool
+store_in_transaction(struct store *st)
+{
+	return sqlite3_get_autocommit(st->db) == 0;
+}
+
 int
 store_commit(struct store *st)
 {

@@ -75,6 +75,7 @@ void modem_start(struct modem *m);
 const char *modem_name(const struct modem *m);
 const char *modem_device(const struct modem *m);
 bool modem_ready(const struct modem *m);
+enum modem_state modem_get_state(const struct modem *m);
 bool modem_storage_send(const struct modem *m);
 void modem_get_info(const struct modem *m, struct modem_info *info);
 const char *modem_state_name(enum modem_state st);

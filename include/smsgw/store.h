@@ -29,6 +29,8 @@ struct store *store_open(const char *path, char **errmsg);
 void store_close(struct store *st);	/* NULL is fine */
 
 int store_begin(struct store *st);
+/* Is a transaction open (so a caller's writes join it)? */
+bool store_in_transaction(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
 

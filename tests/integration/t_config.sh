@@ -43,7 +43,7 @@ expect_eq "$rc" 1 "uncreatable state_dir is a config error"
 # The daemon starts, waits for its absent modem, and exits 0 on SIGTERM.
 "$SMSGWD" -d -f "$t/ok.conf" 2> "$t/log" &
 pid=$!
-wait_for "grep -q 'waiting for' '$t/log'" 5 || fail "daemon did not start"
+wait_for "grep -q 'started' '$t/log'" 5 || fail "daemon did not start"
 expect_file "$t/state/smsgwd.db" "store created"
 for d in tmp new done rejected; do expect_dir "$t/spool/$d" "spool/$d"; done
 kill -TERM $pid; wait $pid; rc=$?

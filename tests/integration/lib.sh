@@ -43,3 +43,61 @@ finish() {
 	echo "$(basename "$0"): $_checks checks, $_fails failed"
 	[ "$_fails" -eq 0 ]
 }
+
+# --- the emulator ---------------------------------------------------------
+# start_emu DIR [atemu options...]: start atemu, wait for "ready".
+start_emu() {
+	_ed=$1
+	shift
+	: > "$_ed/emu.out"
+	"$ATEMU" --dir "$_ed" "$@" > "$_ed/emu.out" 2>&1 &
+	_pids="${_pids:-} $!"
+	wait_for "grep -q ready '$_ed/emu.out'" 5 || fail "atemu did not start"
+}
+# emu DIR COMMAND...: one control command; prints the reply line.
+emu() {
+	python3 - "$@" <<'PYEOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1] + "/ctl")
+s.sendall((" ".join(sys.argv[2:]) + "\n").encode())
+buf = b""
+while not buf.endswith(b"\n"):
+    d = s.recv(65536)
+    if not d:
+        break
+    buf += d
+sys.stdout.write(buf.decode())
+PYEOF
+}
+# write_conf FILE DIR [extra config lines]: a test config rooted at DIR.
+write_conf() {
+	cat > "$1" <<EOC
+state_dir = "$2/state";
+spool_dir = "$2/spool";
+control_socket = "$2/run/control.sock";
+control_group = "$(id -gn)";
+$3
+EOC
+}
+# start_gw CONF LOG: start smsgwd -d in the background; sets gw_pid.
+start_gw() {
+	"$SMSGWD" -d -D modem,sms -f "$1" 2>> "$2" &
+	gw_pid=$!
+	_pids="${_pids:-} $gw_pid"
+}
+stop_gw() {
+	kill -TERM "$gw_pid" 2>/dev/null
+	wait "$gw_pid" 2>/dev/null
+}
+# modem_state CONF NAME: the modem's state from smsgwctl status.
+modem_state() {
+	"$SMSGWCTL" -f "$1" --json status 2>/dev/null | python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+print([m['state'] for m in d['modems'] if m['name'] == '$2'][0])" 2>/dev/null
+}
+# count_lines FILE: lines in FILE (0 if absent).
+count_lines() { if [ -f "$1" ]; then wc -l < "$1" | tr -d ' '; else echo 0; fi; }
+# sql DB QUERY
+sql() { sqlite3 "$1" "$2"; }

@@ -18,6 +18,9 @@
 
 #include "smsgw/conf.h"
 #include "smsgw/ctl.h"
+#include "smsgw/engine.h"
+#include "smsgw/spool.h"
+#include "smsgw/sync.h"
 #include "smsgw/ev.h"
 #include "smsgw/log.h"
 #include "smsgw/modem.h"
@@ -34,6 +37,13 @@ struct gateway {
 	struct store *store;
 	struct ctl *ctl;
 	struct sms *sms;
+	struct engine *engine;
+	struct spool *spool;
+	struct sync *sync;
+	uint32_t sync_timer;
+	struct store_outbox_row *ob_rows;
+	struct sync_record *ob_recs;
+	size_t ob_n;
 	struct modem **modems;
 	size_t nmodems;
 	uint64_t watchdog_ms;
@@ -178,22 +188,83 @@ gateway_modems_apply(struct gateway *gw, const struct conf *nc)
 	}
 }
 
-static void
-on_sms_final(int64_t msg_id, int64_t conversation_id, const char *state,
-    void *arg)
-{
-	(void)arg;
-	log_debug("sms", "message %lld (conversation %lld) %s",
-	    (long long)msg_id, (long long)conversation_id, state);
-}
+/* --- upstream: the store's outbox as the sync source ---------------- */
 
 static void
-on_sms_message(const struct store_inbound *in, void *arg)
+outbox_release(struct gateway *gw)
+{
+	size_t i;
+
+	for (i = 0; i < gw->ob_n; i++)
+		free(gw->ob_rows[i].body);
+	free(gw->ob_rows);
+	free(gw->ob_recs);
+	gw->ob_rows = NULL;
+	gw->ob_recs = NULL;
+	gw->ob_n = 0;
+}
+
+static int
+outbox_next(void *arg, size_t max, const struct sync_record **recs)
+{
+	struct gateway *gw = arg;
+	size_t i;
+
+	outbox_release(gw);
+	gw->ob_rows = xcalloc(max > 0 ? max : 1, sizeof(*gw->ob_rows));
+	if (store_outbox_pending(gw->store, max, gw->ob_rows, &gw->ob_n) == -1)
+		return -1;
+	gw->ob_recs = xcalloc(gw->ob_n + 1, sizeof(*gw->ob_recs));
+	for (i = 0; i < gw->ob_n; i++) {
+		gw->ob_recs[i].id = gw->ob_rows[i].id;
+		gw->ob_recs[i].body = gw->ob_rows[i].body;
+	}
+	*recs = gw->ob_recs;
+	return (int)gw->ob_n;
+}
+
+static int
+outbox_synced(void *arg, const int64_t *ids, size_t n, const char *key)
 {
 	struct gateway *gw = arg;
 
-	/* Until the survey engine takes replies, keep them for review. */
-	store_sms_in_done(gw->store, in);
+	return store_outbox_mark(gw->store, ids, n, "sent", key, NULL,
+	    util_wall_ms() / 1000);
+}
+
+static int
+outbox_failed(void *arg, const int64_t *ids, size_t n, const char *reason)
+{
+	struct gateway *gw = arg;
+
+	log_warnx("sync", "upstream refused %zu record(s) (%s); parked "
+	    "until reload", n, reason);
+	return store_outbox_mark(gw->store, ids, n, "failed", NULL, reason,
+	    util_wall_ms() / 1000);
+}
+
+static const struct sync_source gateway_outbox = {
+	outbox_next, outbox_synced, outbox_failed,
+};
+
+static void
+sync_config_from(const struct conf *c, struct sync_config *sc)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->url = c->upstream.url;
+	sc->batch = (size_t)c->upstream.batch;
+	sc->timeout_s = (unsigned)c->upstream.timeout_s;
+	sc->token_file = c->upstream.token_file;
+	sc->ca_file = c->upstream.ca_file;
+}
+
+static void
+on_sync_timer(void *arg)
+{
+	struct gateway *gw = arg;
+
+	gw->sync_timer = ev_timer_add(gw->ev, 500, on_sync_timer, gw);
+	sync_kick(gw->sync);
 }
 
 static void
@@ -320,7 +391,12 @@ cmd_status(void *arg, json_object *args, struct ctl_reply *rep)
 	}
 	json_object_object_add(r, "modems", mods);
 	q = json_object_new_object();
-	json_object_object_add(q, "visits", json_object_new_int64(0));
+	json_object_object_add(q, "visits", json_object_new_int64(
+	    store_visits_count(gw->store, "scheduled")));
+	json_object_object_add(q, "spool_backlog", json_object_new_int64(
+	    gw->spool != NULL ? (int64_t)spool_backlog(gw->spool) : 0));
+	json_object_object_add(q, "conversations_open", json_object_new_int64(
+	    store_convs_open(gw->store)));
 	json_object_object_add(q, "sms_out", json_object_new_int64(
 	    store_sms_out_count(gw->store, "queued") +
 	    store_sms_out_count(gw->store, "sending")));
@@ -328,8 +404,28 @@ cmd_status(void *arg, json_object *args, struct ctl_reply *rep)
 	    store_sms_out_count(gw->store, "uncertain")));
 	json_object_object_add(q, "sms_failed", json_object_new_int64(
 	    store_sms_out_count(gw->store, "failed")));
-	json_object_object_add(q, "upstream", json_object_new_int64(0));
+	json_object_object_add(q, "upstream", json_object_new_int64(
+	    store_outbox_count(gw->store, "pending")));
+	json_object_object_add(q, "upstream_failed", json_object_new_int64(
+	    store_outbox_count(gw->store, "failed")));
 	json_object_object_add(r, "queues", q);
+	if (gw->sync != NULL) {
+		struct sync_status ss;
+		json_object *u = json_object_new_object();
+
+		sync_get_status(gw->sync, &ss);
+		json_object_object_add(u, "state",
+		    json_object_new_string(sync_state_name(ss.state)));
+		json_object_object_add(u, "last_http_status",
+		    json_object_new_int64(ss.last_http_status));
+		json_object_object_add(u, "last_error", ss.last_error[0] ?
+		    json_object_new_string(ss.last_error) : NULL);
+		json_object_object_add(u, "posted_records",
+		    json_object_new_int64((int64_t)ss.posted_records));
+		json_object_object_add(u, "next_retry_ms", ss.next_retry_in_ms >= 0 ?
+		    json_object_new_int64(ss.next_retry_in_ms) : NULL);
+		json_object_object_add(r, "upstream", u);
+	}
 	rep->result = r;
 }
 
@@ -493,14 +589,47 @@ gateway_new(struct conf *conf, const char *conf_path)
 		return NULL;
 	}
 	{
-		static const struct sms_events sevs = { on_sms_message,
-			on_sms_final };
+		static const struct sms_events sevs = { engine_on_message,
+			engine_on_final };
+		uint8_t key[ENGINE_KEY_LEN];
+		char kerr[256];
 		size_t i;
 
+		if (engine_load_key(conf->state_dir, key, kerr,
+		    sizeof(kerr)) == -1) {
+			fprintf(stderr, "smsgwd: %s\n", kerr);
+			gw->conf = NULL;
+			gateway_free(gw);
+			return NULL;
+		}
 		gw->sms = sms_new(gw->ev, gw->store,
-		    (unsigned)conf->send_attempts, &sevs, gw);
+		    (unsigned)conf->send_attempts, &sevs, NULL);
+		gw->engine = engine_new(gw->ev, gw->store, gw->sms, conf, key);
+		explicit_bzero(key, sizeof(key));
+		sms_set_arg(gw->sms, gw->engine);
 		for (i = 0; i < conf->nmodems; i++)
 			gateway_modem_start(gw, &conf->modems[i]);
+		gw->spool = spool_new(gw->ev, conf->spool_dir,
+		    engine_spool_sink, gw->engine);
+		if (gw->spool == NULL) {
+			fprintf(stderr, "smsgwd: spool %s: %s\n",
+			    conf->spool_dir, strerror(errno));
+			gw->conf = NULL;
+			gateway_free(gw);
+			return NULL;
+		}
+		{
+			struct sync_config scfg;
+
+			sync_config_from(conf, &scfg);
+			gw->sync = sync_new(gw->ev, &scfg, &gateway_outbox, gw);
+			gw->sync_timer = ev_timer_add(gw->ev, 500, on_sync_timer,
+			    gw);
+		}
+		ctl_register(gw->ctl, "export", engine_cmd_export, gw->engine);
+		ctl_register(gw->ctl, "units", engine_cmd_units, gw->engine);
+		ctl_register(gw->ctl, "review", engine_cmd_review, gw->engine);
+		ctl_register(gw->ctl, "optout", engine_cmd_optout, gw->engine);
 	}
 	ev_signal_add(gw->ev, SIGTERM, on_term, gw);
 	ev_signal_add(gw->ev, SIGINT, on_term, gw);
@@ -543,6 +672,15 @@ gateway_reload(struct gateway *gw, char ***errs)
 	}
 	gateway_modems_apply(gw, nc);
 	sms_set_attempts(gw->sms, (unsigned)nc->send_attempts);
+	engine_set_conf(gw->engine, nc);
+	{
+		struct sync_config scfg;
+
+		/* Parked batches are retried after a reload. */
+		store_outbox_retry_failed(gw->store);
+		sync_config_from(nc, &scfg);
+		sync_reconfigure(gw->sync, &scfg);
+	}
 	conf_free(gw->conf);
 	gw->conf = nc;
 	ctl_set_group(gw->ctl, gateway_gid(nc));
@@ -557,9 +695,14 @@ gateway_free(struct gateway *gw)
 	if (gw == NULL)
 		return;
 	ctl_free(gw->ctl);
+	ev_timer_del(gw->ev, gw->sync_timer);
+	sync_free(gw->sync);
+	outbox_release(gw);
+	spool_free(gw->spool);
 	while (gw->nmodems > 0)
 		gateway_modem_stop(gw, gw->nmodems - 1);
 	free(gw->modems);
+	engine_free(gw->engine);
 	sms_free(gw->sms);
 	store_close(gw->store);
 	ev_free(gw->ev);

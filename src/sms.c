@@ -148,8 +148,8 @@ sms_part_commit(struct sms *s, struct store_part *p, const char *err)
 		if (strcmp(after, "sent") != 0)
 			store_sms_out_forget(s->st, p->msg_id);
 		if (s->evs.on_final != NULL)
-			s->evs.on_final(p->msg_id, p->conversation_id, after,
-			    s->arg);
+			s->evs.on_final(p->msg_id, p->conversation_id,
+			    p->purpose, p->modem, after, s->arg);
 	}
 	free(before);
 	free(after);
@@ -770,6 +770,12 @@ sms_set_attempts(struct sms *s, unsigned send_attempts)
 {
 	if (send_attempts > 0)
 		s->attempts = send_attempts;
+}
+
+void
+sms_set_arg(struct sms *s, void *arg)
+{
+	s->arg = arg;
 }
 
 void

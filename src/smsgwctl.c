@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "smsgw/conf.h"
+#include "smsgw/reply.h"
 #include "smsgw/util.h"
 
 #ifndef SMSGW_SYSCONFDIR
@@ -152,7 +153,8 @@ print_text(const char *cmd, json_object *res)
 		for (i = 0; i < n; i++)
 			printf("%s\n", json_object_to_json_string_ext(
 			    json_object_array_get_idx(res, i),
-			    JSON_C_TO_STRING_SPACED));
+			    JSON_C_TO_STRING_PLAIN |
+			    JSON_C_TO_STRING_NOSLASHESCAPE));
 		return;
 	}
 	(void)cmd;
@@ -163,13 +165,14 @@ print_text(const char *cmd, json_object *res)
 int
 main(int argc, char **argv)
 {
+	char *sock_owned = NULL;
 	const char *sock = NULL, *cfile = SMSGW_SYSCONFDIR "/smsgwd.conf";
 	const struct cmd_desc *cd;
 	json_object *req, *args, *reply, *ok, *res;
 	bool json = false;
 	char *line;
 	const char *cmd, *txt;
-	int i, fd, nargs = 0, rc;
+	int i, fd, nargs = 0, rc = 0;
 	char **pos;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -180,15 +183,18 @@ main(int argc, char **argv)
 		else if (strcmp(argv[i], "-h") == 0 ||
 		    strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
-			return 0;
+			rc = 0;
+			goto out;
 		} else if (strcmp(argv[i], "-V") == 0) {
 			printf("smsgwctl %s\n", PACKAGE_VERSION);
-			return 0;
+			rc = 0;
+			goto out;
 		} else if (nargs == 0 && (strcmp(argv[i], "-s") == 0 ||
 		    strcmp(argv[i], "-f") == 0)) {
 			if (i + 1 >= argc) {
 				usage(stderr);
-				return 1;
+				rc = 1;
+				goto out;
 			}
 			if (argv[i][1] == 's')
 				sock = argv[++i];
@@ -199,7 +205,8 @@ main(int argc, char **argv)
 	}
 	if (nargs == 0) {
 		usage(stderr);
-		return 1;
+		rc = 1;
+		goto out;
 	}
 	cmd = pos[0];
 	for (cd = cmds; cd->name != NULL; cd++)
@@ -208,26 +215,33 @@ main(int argc, char **argv)
 	if (cd->name == NULL) {
 		fprintf(stderr, "smsgwctl: unknown command %s\n", cmd);
 		usage(stderr);
-		return 1;
+		rc = 1;
+		goto out;
 	}
 	if (nargs - 1 < cd->min_args || nargs - 1 > cd->max_args) {
 		fprintf(stderr, "usage: smsgwctl %s %s\n", cd->name, cd->args);
-		return 1;
+		rc = 1;
+		goto out;
 	}
-	if (strcmp(cmd, "parse") == 0)
-		return ctl_cmd_parse();
+	if (strcmp(cmd, "parse") == 0) {
+			rc = ctl_cmd_parse();
+			goto out;
+		}
 
 	if (sock == NULL) {
-		sock = conf_control_socket(cfile);
+		sock = sock_owned = conf_control_socket(cfile);
 		if (sock == NULL) {
 			fprintf(stderr, "smsgwctl: cannot read %s to find the "
 			    "control socket (use -s SOCK)\n", cfile);
-			return 2;
+			rc = 2;
+			goto out;
 		}
 	}
 	fd = ctl_connect(sock);
-	if (fd == -1)
-		return 2;
+	if (fd == -1) {
+			rc = 2;
+			goto out;
+		}
 	req = json_object_new_object();
 	args = json_object_new_array();
 	json_object_object_add(req, "cmd", json_object_new_string(cmd));
@@ -235,23 +249,26 @@ main(int argc, char **argv)
 		json_object_array_add(args, json_object_new_string(pos[i]));
 	json_object_object_add(req, "args", args);
 	txt = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	/* A write error (a refused peer may be closed already) still lets
+	 * us read the daemon's answer. */
 	if (write_all(fd, txt, strlen(txt)) == -1 ||
-	    write_all(fd, "\n", 1) == -1) {
-		fprintf(stderr, "smsgwctl: write: %s\n", strerror(errno));
-		return 2;
-	}
+	    write_all(fd, "\n", 1) == -1)
+		shutdown(fd, SHUT_WR);
 	json_object_put(req);
 	line = read_line(fd);
 	close(fd);
 	if (line == NULL) {
 		fprintf(stderr, "smsgwctl: the daemon closed the connection\n");
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	reply = json_tokener_parse(line);
 	free(line);
 	if (reply == NULL || !json_object_object_get_ex(reply, "ok", &ok)) {
 		fprintf(stderr, "smsgwctl: bad reply from the daemon\n");
-		return 2;
+		json_object_put(reply);
+		rc = 2;
+		goto out;
 	}
 	if (!json_object_get_boolean(ok)) {
 		json_object *e;
@@ -260,7 +277,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "smsgwctl: %s\n", e != NULL ?
 		    json_object_get_string(e) : "refused");
 		json_object_put(reply);
-		return 1;
+		rc = 1;
+		goto out;
 	}
 	rc = 0;
 	json_object_object_get_ex(reply, "result", &res);
@@ -284,14 +302,40 @@ main(int argc, char **argv)
 			print_text(cmd, res);
 	}
 	json_object_put(reply);
+out:
 	free(pos);
+	free(sock_owned);
 	return rc;
 }
 
-/* Offline reply classification, contract section 1 `parse`. */
+/*
+ * Offline reply classification, contract section 1 `parse`: one reply per
+ * input line ('\n' ends a line; leading and trailing spaces are part of
+ * the reply), one "KIND<TAB>SCORE" line out.  Any bytes are accepted:
+ * invalid UTF-8 is "invalid".
+ */
 int
 ctl_cmd_parse(void)
 {
-	fprintf(stderr, "smsgwctl: parse: reply parser not built\n");
-	return 2;
+	struct reply_result r;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	while ((n = getline(&line, &cap, stdin)) != -1) {
+		size_t len = (size_t)n;
+
+		if (len > 0 && line[len - 1] == '\n')
+			len--;
+		if (!reply_parse(line, len, &r)) {
+			r.kind = REPLY_KIND_INVALID;
+			r.score = -1;
+		}
+		if (r.score >= 0)
+			printf("%s\t%d\n", reply_kind_name(r.kind), r.score);
+		else
+			printf("%s\t\n", reply_kind_name(r.kind));
+	}
+	free(line);
+	return fflush(stdout) == 0 && !ferror(stdin) ? 0 : 1;
 }

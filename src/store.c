@@ -44,7 +44,7 @@ static const char *const migrations[] = {
 	" invalid_count INTEGER NOT NULL DEFAULT 0,"
 	" reprompts INTEGER NOT NULL DEFAULT 0,"
 	" invited_at INTEGER, delivered_at INTEGER, last_activity INTEGER,"
-	" expires_at INTEGER, closed_at INTEGER, status TEXT);"
+	" expires_at INTEGER, closed_at INTEGER, status TEXT, data TEXT);"
 	"CREATE INDEX conversations_phone ON conversations(phone_hmac, state);"
 	"CREATE INDEX conversations_expiry ON conversations(state, expires_at);"
 	/* The response record (contract section 5), redacted. */
@@ -54,7 +54,8 @@ static const char *const migrations[] = {
 	" revision INTEGER NOT NULL DEFAULT 1, invited_at INTEGER,"
 	" answered_at INTEGER, status TEXT NOT NULL, kind TEXT, score INTEGER,"
 	" comment TEXT, followup TEXT, statements TEXT NOT NULL DEFAULT '{}',"
-	" late TEXT NOT NULL DEFAULT '[]', updated_at INTEGER NOT NULL);"
+	" late TEXT NOT NULL DEFAULT '[]', updated_at INTEGER NOT NULL,"
+	" record TEXT);"
 	"CREATE INDEX responses_updated ON responses(updated_at);"
 	/* Outbound SMS and their PDU parts: the exactly-once queue. */
 	"CREATE TABLE sms_out ("
@@ -864,4 +865,668 @@ store_sms_in_count(struct store *st, const char *state)
 		v = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
 	return v;
+}
+
+/* --- visits ------------------------------------------------------------ */
+
+#define VISIT_COLS "visit_id, unit, coalesce(phone, ''), phone_hmac, " \
+	"ended_at, lang, coalesce(age, -1), flags, state, " \
+	"coalesce(verdict, ''), coalesce(sampled, -1), coalesce(send_at, 0), " \
+	"coalesce(source, '')"
+
+static void
+visit_from_row(sqlite3_stmt *s, struct store_visit *v)
+{
+	memset(v, 0, sizeof(*v));
+	col_text(s, 0, v->visit_id, sizeof(v->visit_id));
+	col_text(s, 1, v->unit, sizeof(v->unit));
+	col_text(s, 2, v->phone, sizeof(v->phone));
+	col_text(s, 3, v->phone_hmac, sizeof(v->phone_hmac));
+	v->ended_at = sqlite3_column_int64(s, 4);
+	col_text(s, 5, v->lang, sizeof(v->lang));
+	v->age = sqlite3_column_int(s, 6);
+	v->flags = (unsigned)sqlite3_column_int(s, 7);
+	col_text(s, 8, v->state, sizeof(v->state));
+	col_text(s, 9, v->verdict, sizeof(v->verdict));
+	v->sampled = sqlite3_column_int(s, 10);
+	v->send_at = sqlite3_column_int64(s, 11);
+	col_text(s, 12, v->source, sizeof(v->source));
+}
+
+int
+store_visit_insert(struct store *st, const struct store_visit *v,
+    int64_t now)
+{
+	sqlite3_stmt *s = store_prep(st, "INSERT OR IGNORE INTO visits("
+	    "visit_id, unit, phone, phone_hmac, ended_at, lang, age, flags, "
+	    "received_at, state, verdict, sampled, send_at, source) VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, v->visit_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, v->unit, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 3, v->phone);
+	sqlite3_bind_text(s, 4, v->phone_hmac, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, v->ended_at);
+	sqlite3_bind_text(s, 6, v->lang, -1, SQLITE_STATIC);
+	if (v->age >= 0)
+		sqlite3_bind_int(s, 7, v->age);
+	sqlite3_bind_int(s, 8, (int)v->flags);
+	sqlite3_bind_int64(s, 9, now);
+	sqlite3_bind_text(s, 10, v->state, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 11, v->verdict);
+	if (v->sampled >= 0)
+		sqlite3_bind_int(s, 12, v->sampled);
+	if (v->send_at > 0)
+		sqlite3_bind_int64(s, 13, v->send_at);
+	bind_text_or_null(s, 14, v->source);
+	if (store_run(st, s) == -1)
+		return -1;
+	return sqlite3_changes(st->db) > 0 ? 1 : 0;
+}
+
+int
+store_visit_cancel(struct store *st, const char *visit_id, int64_t now)
+{
+	sqlite3_stmt *s = store_prep(st, "UPDATE visits SET state = "
+	    "'cancelled', phone = NULL WHERE visit_id = ?1 AND state IN "
+	    "('scheduled', 'ineligible', 'not_sampled', 'stale')");
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, visit_id, -1, SQLITE_STATIC);
+	if (store_run(st, s) == -1)
+		return -1;
+	if (sqlite3_changes(st->db) > 0)
+		return 1;
+	s = store_prep(st, "INSERT OR IGNORE INTO visits(visit_id, unit, "
+	    "phone_hmac, ended_at, lang, received_at, state) VALUES "
+	    "(?1, '', '', 0, 'fi', ?2, 'cancelled')");
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, visit_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, now);
+	if (store_run(st, s) == -1)
+		return -1;
+	return sqlite3_changes(st->db) > 0 ? 2 : 0;
+}
+
+int
+store_visits_due(struct store *st, int64_t now, int limit,
+    store_visit_cb cb, void *arg)
+{
+	sqlite3_stmt *s = store_prep(st, "SELECT " VISIT_COLS " FROM visits "
+	    "WHERE state = 'scheduled' AND send_at <= ?1 ORDER BY send_at, "
+	    "rowid LIMIT ?2");
+	struct store_visit *v;
+	size_t n = 0, i;
+	int r;
+
+	if (s == NULL)
+		return -1;
+	v = xcalloc((size_t)(limit > 0 ? limit : 1), sizeof(*v));
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int(s, 2, limit);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW && n < (size_t)limit)
+		visit_from_row(s, &v[n++]);
+	sqlite3_finalize(s);
+	for (i = 0; i < n; i++)
+		cb(&v[i], arg);
+	free(v);
+	return r == SQLITE_DONE || r == SQLITE_ROW ? (int)n : -1;
+}
+
+int
+store_visit_set_state(struct store *st, const char *visit_id,
+    const char *state, const char *verdict)
+{
+	sqlite3_stmt *s = store_prep(st, "UPDATE visits SET state = ?2, "
+	    "verdict = coalesce(?3, verdict), phone = CASE WHEN ?2 IN "
+	    "('invited') THEN phone ELSE NULL END WHERE visit_id = ?1");
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, visit_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
+	if (verdict != NULL)
+		sqlite3_bind_text(s, 3, verdict, -1, SQLITE_STATIC);
+	return store_run(st, s);
+}
+
+static int64_t
+store_scalar(struct store *st, const char *sql, const char *a, int64_t b)
+{
+	sqlite3_stmt *s = store_prep(st, sql);
+	int64_t v = -1;
+
+	if (s == NULL)
+		return -1;
+	if (a != NULL)
+		sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, b);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+int64_t
+store_visits_count(struct store *st, const char *state)
+{
+	return store_scalar(st, "SELECT count(*) FROM visits WHERE state = ?1"
+	    " AND ?2 = ?2", state, 0);
+}
+
+int64_t
+store_visits_next_due(struct store *st)
+{
+	return store_scalar(st, "SELECT coalesce(min(send_at), 0) FROM visits "
+	    "WHERE state = 'scheduled' AND ?2 = ?2", NULL, 0);
+}
+
+/* --- suppression and caps -------------------------------------------- */
+
+int
+store_suppressed(struct store *st, const char *phone_hmac)
+{
+	int64_t v = store_scalar(st, "SELECT count(*) FROM suppression WHERE "
+	    "phone_hmac = ?1 AND ?2 = ?2", phone_hmac, 0);
+
+	return v < 0 ? -1 : v > 0;
+}
+
+int
+store_suppress_add(struct store *st, const char *phone_hmac,
+    const char *source, int64_t now)
+{
+	sqlite3_stmt *s = store_prep(st, "INSERT OR IGNORE INTO suppression("
+	    "phone_hmac, added_at, source) VALUES (?1, ?2, ?3)");
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, phone_hmac, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, now);
+	sqlite3_bind_text(s, 3, source, -1, SQLITE_STATIC);
+	return store_run(st, s);
+}
+
+int
+store_suppress_remove(struct store *st, const char *phone_hmac)
+{
+	sqlite3_stmt *s = store_prep(st, "DELETE FROM suppression WHERE "
+	    "phone_hmac = ?1");
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, phone_hmac, -1, SQLITE_STATIC);
+	if (store_run(st, s) == -1)
+		return -1;
+	return sqlite3_changes(st->db) > 0 ? 1 : 0;
+}
+
+int64_t
+store_invite_last(struct store *st, const char *phone_hmac)
+{
+	return store_scalar(st, "SELECT coalesce(max(invited_at), 0) FROM "
+	    "invitations WHERE phone_hmac = ?1 AND ?2 = ?2", phone_hmac, 0);
+}
+
+int64_t
+store_invite_count(struct store *st, const char *unit, int64_t since)
+{
+	return store_scalar(st, "SELECT count(*) FROM invitations WHERE "
+	    "unit = ?1 AND invited_at >= ?2", unit, since);
+}
+
+int
+store_invite_add(struct store *st, const char *phone_hmac, const char *unit,
+    int64_t now)
+{
+	sqlite3_stmt *s = store_prep(st, "INSERT INTO invitations(phone_hmac, "
+	    "unit, invited_at) VALUES (?1, ?2, ?3)");
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, phone_hmac, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, unit, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, now);
+	return store_run(st, s);
+}
+
+/* --- conversations ----------------------------------------------------- */
+
+#define CONV_COLS "id, visit_id, unit, coalesce(phone, ''), phone_hmac, " \
+	"coalesce(modem, ''), lang, state, coalesce(status, ''), " \
+	"coalesce(invited_at, 0), coalesce(delivered_at, 0), " \
+	"coalesce(expires_at, 0), coalesce(closed_at, 0), data"
+
+void
+store_conv_clear(struct store_conv *c)
+{
+	free(c->data);
+	memset(c, 0, sizeof(*c));
+}
+
+static void
+conv_from_row(sqlite3_stmt *s, struct store_conv *c)
+{
+	const unsigned char *d;
+
+	memset(c, 0, sizeof(*c));
+	c->id = sqlite3_column_int64(s, 0);
+	col_text(s, 1, c->visit_id, sizeof(c->visit_id));
+	col_text(s, 2, c->unit, sizeof(c->unit));
+	col_text(s, 3, c->phone, sizeof(c->phone));
+	col_text(s, 4, c->phone_hmac, sizeof(c->phone_hmac));
+	col_text(s, 5, c->modem, sizeof(c->modem));
+	col_text(s, 6, c->lang, sizeof(c->lang));
+	col_text(s, 7, c->state, sizeof(c->state));
+	col_text(s, 8, c->status, sizeof(c->status));
+	c->invited_at = sqlite3_column_int64(s, 9);
+	c->delivered_at = sqlite3_column_int64(s, 10);
+	c->expires_at = sqlite3_column_int64(s, 11);
+	c->closed_at = sqlite3_column_int64(s, 12);
+	d = sqlite3_column_text(s, 13);
+	c->data = xstrdup(d != NULL ? (const char *)d : "{}");
+}
+
+static void
+conv_bind(sqlite3_stmt *s, const struct store_conv *c)
+{
+	sqlite3_bind_text(s, 1, c->visit_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, c->unit, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 3, c->phone);
+	sqlite3_bind_text(s, 4, c->phone_hmac, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 5, c->modem);
+	sqlite3_bind_text(s, 6, c->lang, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 7, c->state, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 8, c->status);
+	sqlite3_bind_int64(s, 9, c->invited_at);
+	if (c->delivered_at > 0)
+		sqlite3_bind_int64(s, 10, c->delivered_at);
+	sqlite3_bind_int64(s, 11, c->expires_at);
+	if (c->closed_at > 0)
+		sqlite3_bind_int64(s, 12, c->closed_at);
+	sqlite3_bind_text(s, 13, c->data != NULL ? c->data : "{}", -1,
+	    SQLITE_STATIC);
+}
+
+int
+store_conv_insert(struct store *st, struct store_conv *c)
+{
+	sqlite3_stmt *s = store_prep(st, "INSERT INTO conversations(visit_id, "
+	    "unit, phone, phone_hmac, modem, lang, state, status, invited_at, "
+	    "delivered_at, expires_at, closed_at, data) VALUES (?1, ?2, ?3, "
+	    "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+
+	if (s == NULL)
+		return -1;
+	conv_bind(s, c);
+	if (store_run(st, s) == -1)
+		return -1;
+	c->id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int
+store_conv_update(struct store *st, const struct store_conv *c)
+{
+	sqlite3_stmt *s = store_prep(st, "UPDATE conversations SET "
+	    "visit_id = ?1, unit = ?2, phone = ?3, phone_hmac = ?4, modem = ?5,"
+	    " lang = ?6, state = ?7, status = ?8, invited_at = ?9, "
+	    "delivered_at = ?10, expires_at = ?11, closed_at = ?12, "
+	    "data = ?13, last_activity = ?9 WHERE id = ?14");
+
+	if (s == NULL)
+		return -1;
+	conv_bind(s, c);
+	sqlite3_bind_int64(s, 14, c->id);
+	return store_run(st, s);
+}
+
+static int
+conv_one(struct store *st, sqlite3_stmt *s, struct store_conv *c)
+{
+	int r;
+
+	(void)st;
+	if (s == NULL)
+		return -1;
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW)
+		conv_from_row(s, c);
+	sqlite3_finalize(s);
+	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_conv_get(struct store *st, int64_t id, struct store_conv *c)
+{
+	sqlite3_stmt *s = store_prep(st, "SELECT " CONV_COLS " FROM "
+	    "conversations WHERE id = ?1");
+
+	if (s != NULL)
+		sqlite3_bind_int64(s, 1, id);
+	return conv_one(st, s, c);
+}
+
+int
+store_conv_find(struct store *st, const char *phone_hmac,
+    int64_t closed_after, struct store_conv *c)
+{
+	sqlite3_stmt *s = store_prep(st, "SELECT " CONV_COLS " FROM "
+	    "conversations WHERE phone_hmac = ?1 AND (state <> 'closed' OR "
+	    "closed_at > ?2) ORDER BY (state <> 'closed') DESC, id DESC "
+	    "LIMIT 1");
+
+	if (s != NULL) {
+		sqlite3_bind_text(s, 1, phone_hmac, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, closed_after);
+	}
+	return conv_one(st, s, c);
+}
+
+int
+store_convs_expired(struct store *st, int64_t now, int64_t **ids, size_t *n)
+{
+	sqlite3_stmt *s = store_prep(st, "SELECT id FROM conversations WHERE "
+	    "state <> 'closed' AND expires_at <= ?1 ORDER BY expires_at");
+	int r;
+
+	*ids = NULL;
+	*n = 0;
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, now);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		*ids = xrealloc(*ids, (*n + 1) * sizeof(**ids));
+		(*ids)[(*n)++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_finalize(s);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+int64_t
+store_convs_next_expiry(struct store *st)
+{
+	return store_scalar(st, "SELECT coalesce(min(expires_at), 0) FROM "
+	    "conversations WHERE state <> 'closed' AND ?2 = ?2", NULL, 0);
+}
+
+int64_t
+store_convs_open(struct store *st)
+{
+	return store_scalar(st, "SELECT count(*) FROM conversations WHERE "
+	    "state <> 'closed' AND ?2 = ?2", NULL, 0);
+}
+
+int
+store_convs_forget_phones(struct store *st, int64_t cutoff)
+{
+	sqlite3_stmt *s = store_prep(st, "UPDATE conversations SET phone = "
+	    "NULL WHERE phone IS NOT NULL AND state = 'closed' AND "
+	    "closed_at < ?1");
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, cutoff);
+	if (store_run(st, s) == -1)
+		return -1;
+	return sqlite3_changes(st->db);
+}
+
+/* --- responses, outbox, review ------------------------------------------ */
+
+int
+store_response_put(struct store *st, const struct store_response *r,
+    bool queue, int64_t now)
+{
+	sqlite3_stmt *s = store_prep(st, "INSERT INTO responses(response_id, "
+	    "conversation_id, visit_id, unit, lang, revision, invited_at, "
+	    "answered_at, status, kind, score, updated_at, record) VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+	    "ON CONFLICT(response_id) DO UPDATE SET revision = excluded.revision,"
+	    " answered_at = excluded.answered_at, status = excluded.status, "
+	    "kind = excluded.kind, score = excluded.score, "
+	    "updated_at = excluded.updated_at, record = excluded.record");
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, r->response_id, -1, SQLITE_STATIC);
+	if (r->conversation_id > 0)
+		sqlite3_bind_int64(s, 2, r->conversation_id);
+	sqlite3_bind_text(s, 3, r->visit_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, r->unit, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, r->lang, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 6, r->revision);
+	if (r->invited_at > 0)
+		sqlite3_bind_int64(s, 7, r->invited_at);
+	if (r->answered_at > 0)
+		sqlite3_bind_int64(s, 8, r->answered_at);
+	sqlite3_bind_text(s, 9, r->status, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 10, r->kind);
+	if (r->score >= 0)
+		sqlite3_bind_int(s, 11, r->score);
+	sqlite3_bind_int64(s, 12, now);
+	sqlite3_bind_text(s, 13, r->record, -1, SQLITE_STATIC);
+	if (store_run(st, s) == -1)
+		return -1;
+	if (!queue)
+		return 0;
+	s = store_prep(st, "INSERT OR IGNORE INTO outbox(record_id, revision, "
+	    "body, state, created_at) VALUES (?1, ?2, ?3, 'pending', ?4)");
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, r->response_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, r->revision);
+	sqlite3_bind_text(s, 3, r->record, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, now);
+	return store_run(st, s);
+}
+
+int
+store_responses_export(struct store *st, int64_t since, store_text_cb cb,
+    void *arg)
+{
+	sqlite3_stmt *s = store_prep(st, "SELECT record FROM responses WHERE "
+	    "updated_at >= ?1 AND record IS NOT NULL ORDER BY updated_at, "
+	    "rowid");
+	int r;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, since);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW)
+		cb((const char *)sqlite3_column_text(s, 0), arg);
+	sqlite3_finalize(s);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_units(struct store *st, store_unit_cb cb, void *arg)
+{
+	sqlite3_stmt *s = store_prep(st,
+	    "SELECT v.unit, count(*), "
+	    " sum(v.state NOT IN ('ineligible', 'cancelled')), "
+	    " sum(coalesce(v.sampled, 0)), "
+	    " (SELECT count(*) FROM conversations c WHERE c.unit = v.unit), "
+	    " (SELECT count(*) FROM conversations c WHERE c.unit = v.unit AND "
+	    "  c.delivered_at IS NOT NULL), "
+	    " (SELECT count(*) FROM responses r WHERE r.unit = v.unit AND "
+	    "  r.score IS NOT NULL), "
+	    " (SELECT count(*) FROM responses r WHERE r.unit = v.unit AND "
+	    "  r.status = 'optout'), "
+	    " (SELECT count(*) FROM review w JOIN conversations c ON "
+	    "  c.id = w.conversation_id WHERE c.unit = v.unit AND "
+	    "  w.reason = 'invalid'), "
+	    " (SELECT count(*) FROM responses r WHERE r.unit = v.unit AND "
+	    "  r.score >= 9), "
+	    " (SELECT count(*) FROM responses r WHERE r.unit = v.unit AND "
+	    "  r.score BETWEEN 7 AND 8), "
+	    " (SELECT count(*) FROM responses r WHERE r.unit = v.unit AND "
+	    "  r.score <= 6) "
+	    "FROM visits v WHERE v.unit <> '' GROUP BY v.unit ORDER BY v.unit");
+	struct store_unit_stats u;
+	int r;
+
+	if (s == NULL)
+		return -1;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&u, 0, sizeof(u));
+		col_text(s, 0, u.unit, sizeof(u.unit));
+		u.visits = sqlite3_column_int64(s, 1);
+		u.eligible = sqlite3_column_int64(s, 2);
+		u.sampled = sqlite3_column_int64(s, 3);
+		u.invited = sqlite3_column_int64(s, 4);
+		u.delivered = sqlite3_column_int64(s, 5);
+		u.answered = sqlite3_column_int64(s, 6);
+		u.optout = sqlite3_column_int64(s, 7);
+		u.invalid = sqlite3_column_int64(s, 8);
+		u.promoters = sqlite3_column_int64(s, 9);
+		u.passives = sqlite3_column_int64(s, 10);
+		u.detractors = sqlite3_column_int64(s, 11);
+		cb(&u, arg);
+	}
+	sqlite3_finalize(s);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_review_add(struct store *st, const char *reason,
+    int64_t conversation_id, const char *text, int64_t now)
+{
+	sqlite3_stmt *s = store_prep(st, "INSERT INTO review(reason, "
+	    "conversation_id, received_at, text) VALUES (?1, ?2, ?3, ?4)");
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, reason, -1, SQLITE_STATIC);
+	if (conversation_id > 0)
+		sqlite3_bind_int64(s, 2, conversation_id);
+	sqlite3_bind_int64(s, 3, now);
+	sqlite3_bind_text(s, 4, text, -1, SQLITE_STATIC);
+	return store_run(st, s);
+}
+
+int
+store_review_list(struct store *st, store_review_cb cb, void *arg)
+{
+	sqlite3_stmt *s = store_prep(st, "SELECT id, coalesce("
+	    "conversation_id, 0), received_at, reason, text FROM review WHERE "
+	    "resolved_at IS NULL ORDER BY id");
+	struct store_review_item it;
+	int r;
+
+	if (s == NULL)
+		return -1;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&it, 0, sizeof(it));
+		it.id = sqlite3_column_int64(s, 0);
+		it.conversation_id = sqlite3_column_int64(s, 1);
+		it.received_at = sqlite3_column_int64(s, 2);
+		col_text(s, 3, it.reason, sizeof(it.reason));
+		it.text = (const char *)sqlite3_column_text(s, 4);
+		cb(&it, arg);
+	}
+	sqlite3_finalize(s);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_review_resolve(struct store *st, int64_t id, const char *res,
+    int64_t now, int64_t *conversation_id)
+{
+	sqlite3_stmt *s = store_prep(st, "UPDATE review SET resolved_at = ?2, "
+	    "resolution = ?3 WHERE id = ?1 AND resolved_at IS NULL "
+	    "RETURNING coalesce(conversation_id, 0)");
+	int r;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, now);
+	sqlite3_bind_text(s, 3, res, -1, SQLITE_STATIC);
+	r = sqlite3_step(s);
+	if (r == SQLITE_ROW)
+		*conversation_id = sqlite3_column_int64(s, 0);
+	while (r == SQLITE_ROW)
+		r = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (r != SQLITE_DONE)
+		return -1;
+	return sqlite3_changes(st->db) > 0 ? 1 : 0;
+}
+
+int
+store_outbox_pending(struct store *st, size_t max,
+    struct store_outbox_row *rows, size_t *n)
+{
+	sqlite3_stmt *s = store_prep(st, "SELECT id, body FROM outbox WHERE "
+	    "state = 'pending' ORDER BY id LIMIT ?1");
+	int r;
+
+	*n = 0;
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, (int64_t)max);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW && *n < max) {
+		rows[*n].id = sqlite3_column_int64(s, 0);
+		rows[*n].body = xstrdup((const char *)sqlite3_column_text(s, 1));
+		(*n)++;
+	}
+	sqlite3_finalize(s);
+	return r == SQLITE_DONE || r == SQLITE_ROW ? 0 : -1;
+}
+
+int
+store_outbox_mark(struct store *st, const int64_t *ids, size_t n,
+    const char *state, const char *batch_key, const char *err, int64_t now)
+{
+	bool own = !store_in_transaction(st);
+	size_t i;
+
+	if (own && store_begin(st) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		sqlite3_stmt *s = store_prep(st, "UPDATE outbox SET state = ?2,"
+		    " batch_key = coalesce(?3, batch_key), last_error = ?4, "
+		    "attempts = attempts + 1, sent_at = CASE WHEN ?2 = 'sent' "
+		    "THEN ?5 ELSE sent_at END WHERE id = ?1");
+
+		if (s == NULL)
+			goto fail;
+		sqlite3_bind_int64(s, 1, ids[i]);
+		sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
+		if (batch_key != NULL)
+			sqlite3_bind_text(s, 3, batch_key, -1, SQLITE_STATIC);
+		if (err != NULL)
+			sqlite3_bind_text(s, 4, err, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 5, now);
+		if (store_run(st, s) == -1)
+			goto fail;
+	}
+	if (own && store_commit(st) == -1)
+		goto fail;
+	return 0;
+fail:
+	if (own)
+		store_rollback(st);
+	return -1;
+}
+
+int64_t
+store_outbox_count(struct store *st, const char *state)
+{
+	return store_scalar(st, "SELECT count(*) FROM outbox WHERE state = ?1"
+	    " AND ?2 = ?2", state, 0);
+}
+
+int
+store_outbox_retry_failed(struct store *st)
+{
+	sqlite3_stmt *s = store_prep(st, "UPDATE outbox SET state = 'pending' "
+	    "WHERE state = 'failed'");
+
+	return store_run(st, s);
 }

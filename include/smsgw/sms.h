@@ -44,7 +44,8 @@ struct sms_events {
 	/* A message reached a final state: "sent", "failed", "uncertain",
 	 * "delivered". */
 	void (*on_final)(int64_t msg_id, int64_t conversation_id,
-	    const char *state, void *arg);
+	    const char *purpose, const char *modem, const char *state,
+	    void *arg);
 };
 
 struct sms_counters {
@@ -55,6 +56,8 @@ struct sms *sms_new(struct ev *ev, struct store *st, unsigned send_attempts,
     const struct sms_events *evs, void *arg);
 void sms_free(struct sms *s);
 void sms_set_attempts(struct sms *s, unsigned send_attempts);
+/* Change the arg handed to the event callbacks. */
+void sms_set_arg(struct sms *s, void *arg);
 
 /* The gateway forwards each modem's life and events here. */
 void sms_modem_add(struct sms *s, struct modem *m);

@@ -146,4 +146,146 @@ int store_sms_in_ready(struct store *st, int64_t incomplete_before,
 int store_sms_in_done(struct store *st, const struct store_inbound *in);
 int64_t store_sms_in_count(struct store *st, const char *state);
 
+/* --- visits ------------------------------------------------------------ */
+
+struct store_visit {
+	char visit_id[65];
+	char unit[65];
+	char phone[20];		/* E.164, "" once forgotten */
+	char phone_hmac[65];
+	int64_t ended_at;
+	char lang[3];
+	int age;		/* -1 unknown */
+	unsigned flags;
+	char state[16];		/* scheduled, ineligible, not_sampled,
+				   stale, cancelled, invited, failed */
+	char verdict[24];
+	int sampled;		/* -1 undecided, 0, 1 */
+	int64_t send_at;
+	char source[128];
+};
+
+/* 1 inserted, 0 the visit_id exists (duplicate), -1 error. */
+int store_visit_insert(struct store *st, const struct store_visit *v,
+    int64_t now);
+/*
+ * Withdraw a visit: 1 cancelled, 0 too late (invited already) or
+ * cancelled before, 2 unknown id (a tombstone is kept so the visit, if it
+ * comes later, counts as a duplicate), -1 error.
+ */
+int store_visit_cancel(struct store *st, const char *visit_id, int64_t now);
+/* Scheduled visits due at now, oldest send_at first, at most limit. */
+typedef void (*store_visit_cb)(const struct store_visit *v, void *arg);
+int store_visits_due(struct store *st, int64_t now, int limit,
+    store_visit_cb cb, void *arg);
+int store_visit_set_state(struct store *st, const char *visit_id,
+    const char *state, const char *verdict);
+int64_t store_visits_count(struct store *st, const char *state);
+/* Earliest send_at of a scheduled visit, or 0. */
+int64_t store_visits_next_due(struct store *st);
+
+/* --- suppression and caps -------------------------------------------- */
+
+int store_suppressed(struct store *st, const char *phone_hmac);
+int store_suppress_add(struct store *st, const char *phone_hmac,
+    const char *source, int64_t now);
+int store_suppress_remove(struct store *st, const char *phone_hmac);
+/* Last invitation to this person (0 none). */
+int64_t store_invite_last(struct store *st, const char *phone_hmac);
+/* Invitations of unit since (for the daily cap). */
+int64_t store_invite_count(struct store *st, const char *unit, int64_t since);
+int store_invite_add(struct store *st, const char *phone_hmac,
+    const char *unit, int64_t now);
+
+/* --- conversations --------------------------------------------------------- */
+
+struct store_conv {
+	int64_t id;
+	char visit_id[65];
+	char unit[65];
+	char phone[20];
+	char phone_hmac[65];
+	char modem[40];
+	char lang[3];
+	char state[16];		/* survey state name */
+	char status[16];	/* survey status name */
+	int64_t invited_at, delivered_at, expires_at, closed_at;
+	char *data;		/* survey_conv as JSON; owned */
+};
+
+void store_conv_clear(struct store_conv *c);
+int store_conv_insert(struct store *st, struct store_conv *c);
+int store_conv_update(struct store *st, const struct store_conv *c);
+/* 1 found, 0 none, -1 error.  Caller clears c. */
+int store_conv_get(struct store *st, int64_t id, struct store_conv *c);
+/* The newest conversation with this person that is open or closed after
+ * closed_after.  1 found, 0 none, -1 error. */
+int store_conv_find(struct store *st, const char *phone_hmac,
+    int64_t closed_after, struct store_conv *c);
+/* Ids of open conversations whose expires_at <= now. */
+int store_convs_expired(struct store *st, int64_t now, int64_t **ids,
+    size_t *n);
+int64_t store_convs_next_expiry(struct store *st);
+int64_t store_convs_open(struct store *st);
+/* Forget clear phone numbers of conversations closed before cutoff. */
+int store_convs_forget_phones(struct store *st, int64_t cutoff);
+
+/* --- responses, outbox, review ------------------------------------------ */
+
+struct store_response {
+	char response_id[65];
+	int64_t conversation_id;
+	char visit_id[65], unit[65], lang[3];
+	int revision;
+	int64_t invited_at, answered_at;
+	char status[16], kind[16];
+	int score;		/* -1 none */
+	const char *record;	/* the JSON record (redacted) */
+};
+
+/* Insert or replace the response; when queue is set, also put this
+ * revision into the upstream outbox. */
+int store_response_put(struct store *st, const struct store_response *r,
+    bool queue, int64_t now);
+/* Records updated at or after since, oldest first. */
+typedef void (*store_text_cb)(const char *text, void *arg);
+int store_responses_export(struct store *st, int64_t since,
+    store_text_cb cb, void *arg);
+
+struct store_unit_stats {
+	char unit[65];
+	int64_t visits, eligible, sampled, invited, delivered, answered,
+	    optout, invalid, promoters, passives, detractors;
+};
+typedef void (*store_unit_cb)(const struct store_unit_stats *u, void *arg);
+int store_units(struct store *st, store_unit_cb cb, void *arg);
+
+int store_review_add(struct store *st, const char *reason,
+    int64_t conversation_id, const char *text, int64_t now);
+struct store_review_item {
+	int64_t id, conversation_id, received_at;
+	char reason[24];
+	const char *text;
+};
+typedef void (*store_review_cb)(const struct store_review_item *it,
+    void *arg);
+int store_review_list(struct store *st, store_review_cb cb, void *arg);
+/* 1 resolved, 0 no such open item, -1 error; conversation_id filled. */
+int store_review_resolve(struct store *st, int64_t id, const char *res,
+    int64_t now, int64_t *conversation_id);
+
+/* Upstream outbox (for sync). */
+struct store_outbox_row {
+	int64_t id;
+	char *body;
+};
+/* Up to max pending rows in id order into rows (caller frees bodies). */
+int store_outbox_pending(struct store *st, size_t max,
+    struct store_outbox_row *rows, size_t *n);
+int store_outbox_mark(struct store *st, const int64_t *ids, size_t n,
+    const char *state, const char *batch_key, const char *err, int64_t now);
+int64_t store_outbox_count(struct store *st, const char *state);
+/* Parked (failed) rows back to pending (after reload). */
+int store_outbox_retry_failed(struct store *st);
+
 #endif

@@ -77,7 +77,8 @@ static const char *const migrations[] = {
 	" smsc_ts INTEGER NOT NULL, ref INTEGER NOT NULL DEFAULT 0,"
 	" total INTEGER NOT NULL DEFAULT 1, seq INTEGER NOT NULL DEFAULT 1,"
 	" text TEXT, received_at INTEGER NOT NULL, state TEXT NOT NULL,"
-	" UNIQUE (sender, smsc_ts, ref, seq));"
+	" digest TEXT NOT NULL DEFAULT '',"
+	" UNIQUE (sender, smsc_ts, ref, seq, digest));"
 	"CREATE INDEX sms_in_state ON sms_in(state);"
 	/* Global opt-out list, by phone HMAC only. */
 	"CREATE TABLE suppression (phone_hmac TEXT PRIMARY KEY,"
@@ -732,11 +733,21 @@ store_sms_in_add(struct store *st, const char *modem, const char *sender,
     int64_t now)
 {
 	sqlite3_stmt *s = store_prep(st, "INSERT OR IGNORE INTO sms_in(modem, "
-	    "sender, smsc_ts, ref, total, seq, text, received_at, state) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'new')");
+	    "sender, smsc_ts, ref, total, seq, text, received_at, state, "
+	    "digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'new', ?9)");
+	uint64_t h = 14695981039346656037ULL;	/* FNV-1a of the text */
+	const unsigned char *p;
+	char digest[17];
 
 	if (s == NULL)
 		return -1;
+	/* The SMSC timestamp has one-second resolution: two different
+	 * texts from one sender in one second are two messages, while a
+	 * copy of the same one read twice (crash before +CMGD) is not. */
+	for (p = (const unsigned char *)text; *p != '\0'; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	snprintf(digest, sizeof(digest), "%016llx", (unsigned long long)h);
+	sqlite3_bind_text(s, 9, digest, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 1, modem, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, sender, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, smsc_ts);

@@ -99,13 +99,34 @@ util_mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/*
+ * Test hook: SMSGWD_CLOCK_OFFSET_S shifts the wall clock the daemon sees
+ * (read once), so integration tests can restart smsgwd "a day later" to
+ * exercise expiry and late replies without waiting.  Unset in production.
+ */
+static int64_t
+util_clock_offset_ms(void)
+{
+	static int64_t off = -1;
+	const char *s;
+
+	if (off == -1) {
+		s = getenv("SMSGWD_CLOCK_OFFSET_S");
+		off = s != NULL ? strtoll(s, NULL, 10) * 1000 : 0;
+		if (off == -1)
+			off = 0;
+	}
+	return off;
+}
+
 int64_t
 util_wall_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
+	    util_clock_offset_ms();
 }
 
 int

@@ -7,6 +7,7 @@ ATEMU=${ATEMU:-$BUILDDIR/atemu}
 _fails=0
 _checks=0
 _tmpdirs=""
+_pids=""
 
 mktmp() {
 	_d=$(mktemp -d /tmp/smsgw-it.XXXXXX)

@@ -31,6 +31,8 @@
 #define DUE_PER_PASS 25
 
 struct engine {
+	struct spool *spool;
+	int64_t last_retention;
 	struct ev *ev;
 	struct store *st;
 	struct sms *sms;
@@ -352,7 +354,8 @@ engine_write_record(struct engine *e, const struct store_conv *sc,
 	r.score = c->score;
 	r.record = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE);
-	store_response_put(e->st, &r, true, now);
+	/* With no upstream the records stay available to export only. */
+	store_response_put(e->st, &r, e->conf->upstream.url[0] != '\0', now);
 	json_object_put(o);
 }
 
@@ -616,6 +619,47 @@ engine_expire(struct engine *e, int64_t now)
 	    (int64_t)e->conf->survey.late_days * 86400);
 }
 
+/*
+ * The daily privacy job (and once at start-up): what is older than
+ * privacy.retention_days goes, message phones and texts go after two days
+ * (or the late window, if longer), invitation history stays as long as the
+ * person cap needs it.
+ */
+static void
+engine_retention(struct engine *e, int64_t now)
+{
+	struct store_retention r;
+	int64_t day = 86400, keep = (int64_t)e->conf->privacy.retention_days *
+	    day, scrub = 2 * day, caps;
+	size_t files = 0;
+
+	if (e->last_retention != 0 && now - e->last_retention < day)
+		return;
+	e->last_retention = now;
+	if ((int64_t)e->conf->survey.late_days * day > scrub)
+		scrub = (int64_t)e->conf->survey.late_days * day;
+	caps = (int64_t)e->conf->sampling.person_cap_days * day;
+	if (caps < keep)
+		caps = keep;
+	if (store_retention_run(e->st, now, keep, scrub, caps, &r) == -1) {
+		log_warnx("store", "retention job failed; retrying tomorrow");
+		return;
+	}
+	if (e->spool != NULL)
+		files = spool_expire(e->spool, now - keep);
+	log_info("store", "retention (%d days): deleted %lld conversations, "
+	    "%lld records, %lld visits, %lld messages, %zu spool files",
+	    e->conf->privacy.retention_days, (long long)r.conversations,
+	    (long long)r.responses, (long long)r.visits,
+	    (long long)(r.sms_in + r.sms_out), files);
+}
+
+void
+engine_set_spool(struct engine *e, struct spool *sp)
+{
+	e->spool = sp;
+}
+
 static void
 engine_tick(void *arg)
 {
@@ -624,6 +668,7 @@ engine_tick(void *arg)
 	int n;
 
 	e->timer = 0;
+	engine_retention(e, now);
 	engine_expire(e, now);
 	if (e->conf->schedule.pace_ms > 0 && util_wall_ms() -
 	    e->last_invite_ms < e->conf->schedule.pace_ms) {

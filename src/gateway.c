@@ -626,6 +626,7 @@ gateway_new(struct conf *conf, const char *conf_path)
 			gw->sync_timer = ev_timer_add(gw->ev, 500, on_sync_timer,
 			    gw);
 		}
+		engine_set_spool(gw->engine, gw->spool);
 		ctl_register(gw->ctl, "export", engine_cmd_export, gw->engine);
 		ctl_register(gw->ctl, "units", engine_cmd_units, gw->engine);
 		ctl_register(gw->ctl, "review", engine_cmd_review, gw->engine);

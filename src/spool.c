@@ -1164,3 +1164,32 @@ spool_backlog(const struct spool *sp)
 {
 	return sp->backlog;
 }
+
+size_t
+spool_expire(struct spool *sp, int64_t cutoff)
+{
+	static const char *const subs[] = { "done", "rejected" };
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		char *dir = xasprintf("%s/%s", sp->dir, subs[i]);
+		struct dirent *de;
+		DIR *d = opendir(dir);
+
+		while (d != NULL && (de = readdir(d)) != NULL) {
+			struct stat sb;
+
+			if (de->d_name[0] == '.')
+				continue;
+			if (fstatat(dirfd(d), de->d_name, &sb,
+			    AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode) &&
+			    (int64_t)sb.st_mtime < cutoff &&
+			    unlinkat(dirfd(d), de->d_name, 0) == 0)
+				n++;
+		}
+		if (d != NULL)
+			closedir(d);
+		free(dir);
+	}
+	return n;
+}

@@ -1541,3 +1541,68 @@ store_outbox_retry_failed(struct store *st)
 
 	return store_run(st, s);
 }
+
+/* --- retention ----------------------------------------------------------- */
+
+static int64_t
+store_delete(struct store *st, const char *sql, int64_t cutoff)
+{
+	sqlite3_stmt *s = store_prep(st, sql);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, cutoff);
+	if (store_run(st, s) == -1)
+		return -1;
+	return sqlite3_changes(st->db);
+}
+
+int
+store_retention_run(struct store *st, int64_t now, int64_t retention_s,
+    int64_t scrub_s, int64_t keep_invites_s, struct store_retention *out)
+{
+	int64_t old = now - retention_s, scrub = now - scrub_s;
+
+	memset(out, 0, sizeof(*out));
+	if (store_begin(st) == -1)
+		return -1;
+	out->sms_in = store_delete(st, "DELETE FROM sms_in WHERE state = "
+	    "'processed' AND received_at < ?1", scrub);
+	if (store_delete(st, "UPDATE sms_out SET phone = NULL, text = NULL "
+	    "WHERE done_at IS NOT NULL AND done_at < ?1 AND (phone IS NOT NULL "
+	    "OR text IS NOT NULL)", scrub) < 0)
+		goto fail;
+	if (store_delete(st, "DELETE FROM sms_out_parts WHERE msg_id IN "
+	    "(SELECT id FROM sms_out WHERE done_at IS NOT NULL AND "
+	    "done_at < ?1)", old) < 0)
+		goto fail;
+	out->sms_out = store_delete(st, "DELETE FROM sms_out WHERE done_at IS "
+	    "NOT NULL AND done_at < ?1", old);
+	out->outbox = store_delete(st, "DELETE FROM outbox WHERE state = "
+	    "'sent' AND sent_at < ?1", old);
+	out->responses = store_delete(st, "DELETE FROM responses WHERE "
+	    "updated_at < ?1 AND NOT EXISTS (SELECT 1 FROM outbox o WHERE "
+	    "o.record_id = responses.response_id AND o.state <> 'sent')", old);
+	out->review = store_delete(st, "DELETE FROM review WHERE resolved_at "
+	    "IS NOT NULL AND resolved_at < ?1", old);
+	out->conversations = store_delete(st, "DELETE FROM conversations "
+	    "WHERE state = 'closed' AND closed_at < ?1 AND NOT EXISTS (SELECT "
+	    "1 FROM responses r WHERE r.conversation_id = conversations.id)",
+	    old);
+	out->visits = store_delete(st, "DELETE FROM visits WHERE received_at "
+	    "< ?1 AND state NOT IN ('scheduled', 'invited')", old);
+	if (store_delete(st, "DELETE FROM visits WHERE received_at < ?1 AND "
+	    "state = 'invited' AND NOT EXISTS (SELECT 1 FROM conversations c "
+	    "WHERE c.visit_id = visits.visit_id)", old) < 0)
+		goto fail;
+	out->invitations = store_delete(st, "DELETE FROM invitations WHERE "
+	    "invited_at < ?1", now - keep_invites_s);
+	if (out->sms_in < 0 || out->sms_out < 0 || out->outbox < 0 ||
+	    out->responses < 0 || out->review < 0 ||
+	    out->conversations < 0 || out->visits < 0 || out->invitations < 0)
+		goto fail;
+	return store_commit(st);
+fail:
+	store_rollback(st);
+	return -1;
+}

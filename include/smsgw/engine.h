@@ -54,6 +54,9 @@ void engine_cmd_units(void *arg, json_object *args, struct ctl_reply *rep);
 void engine_cmd_review(void *arg, json_object *args, struct ctl_reply *rep);
 void engine_cmd_optout(void *arg, json_object *args, struct ctl_reply *rep);
 
+/* The spool whose done/ files the retention job expires. */
+void engine_set_spool(struct engine *e, struct spool *sp);
+
 /* Run the scheduler now (after intake or a rate change). */
 void engine_kick(struct engine *e);
 

@@ -197,4 +197,10 @@ size_t		 spool_scan(struct spool *sp);
 /* .jsonl files left in new/ after the last scan (status). */
 size_t		 spool_backlog(const struct spool *sp);
 
+/*
+ * Retention: delete files in done/ and rejected/ last modified before
+ * cutoff (epoch seconds).  Returns the number deleted.
+ */
+size_t		 spool_expire(struct spool *sp, int64_t cutoff);
+
 #endif

@@ -288,4 +288,21 @@ int64_t store_outbox_count(struct store *st, const char *state);
 /* Parked (failed) rows back to pending (after reload). */
 int store_outbox_retry_failed(struct store *st);
 
+/* --- retention ----------------------------------------------------------- */
+
+struct store_retention {
+	int64_t sms_in, sms_out, conversations, responses, outbox, review,
+	    visits, invitations;
+};
+/*
+ * The daily privacy job: delete what is older than retention_s (closed
+ * conversations and their records once synced, outbox rows sent, resolved
+ * review items, finished visits, messages), drop the phone and text of
+ * messages older than scrub_s (they are needed only for deduplication
+ * and delivery reports), and keep invitation history for keep_invites_s
+ * (the person cap needs it).  The suppression list is never deleted.
+ */
+int store_retention_run(struct store *st, int64_t now, int64_t retention_s,
+    int64_t scrub_s, int64_t keep_invites_s, struct store_retention *out);
+
 #endif

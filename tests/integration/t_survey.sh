@@ -159,4 +159,17 @@ else
 	pass
 fi
 kill -TERM $gw_pid; wait $gw_pid
+
+# Retention: restart 100 days later (retention_days = 90).
+SMSGWD_CLOCK_OFFSET_S=8640000 "$SMSGWD" -d -f "$t/c.conf" 2>> "$t/info.log" &
+gw_pid=$!
+_pids="$_pids $gw_pid"
+wait_for "[ \$(grep -c 'retention (90 days)' '$t/info.log') -ge 3 ]" 5 || fail "retention job did not run"
+expect_eq "$(sql "$db" "select count(*) from conversations")" 0 "old conversations deleted"
+expect_eq "$(sql "$db" "select count(*) from sms_in")" 0 "old inbound messages deleted"
+expect_eq "$(sql "$db" "select count(*) from sms_out where phone is not null or text is not null")" 0 "old outbound texts and numbers scrubbed"
+expect_eq "$(ls "$t/spool/done" | wc -l | tr -d ' ')" 0 "old spool files deleted"
+expect_eq "$(sql "$db" "select count(*) from suppression")" 3 "suppression list kept"
+expect_eq "$(sql "$db" "select count(*) from visits where phone is not null")" 0 "no clear phone numbers left"
+kill -TERM $gw_pid; wait $gw_pid
 finish

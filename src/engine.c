@@ -514,8 +514,9 @@ engine_spool_sink(void *arg, const char *name,
 	}
 	if (store_commit(e->st) == -1)
 		goto fail;
-	log_info("spool", "%s: %zu new visits, %zu duplicates, %zu cancelled, "
-	    "%zu bad lines", name, counts[0], counts[1], counts[2], nbad);
+	(void)nbad;	/* the spool reports bad lines itself */
+	log_info("survey", "%s: %zu new visits, %zu duplicates ignored, %zu "
+	    "withdrawn", name, counts[0], counts[1], counts[2]);
 	engine_kick(e);
 	return 0;
 fail:

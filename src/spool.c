@@ -897,7 +897,7 @@ take_file(struct spool *sp, const char *name)
 		spool_batch_free(&b);
 		return FILE_SINK_FAILED;
 	}
-	log_debug(MOD, "%s: %zu visits, %zu cancels, %zu bad lines", name,
+	log_info(MOD, "%s: %zu visits, %zu cancels, %zu bad lines", name,
 	    b.nvisits - b.ncancels, b.ncancels, b.nbad);
 	if ((b.nbad == 0 || write_err(sp, name, &b) == 0) &&
 	    move_noreplace(sp, name, "done") == 0)

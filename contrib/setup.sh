@@ -13,6 +13,10 @@ libserialport-dev libgammu-dev libsqlite3-dev sqlite3 libconfig-dev check
 libjson-c-dev libunistring-dev libcurl4-openssl-dev libgcrypt20-dev
 python3 clang libclang-rt-14-dev"
 
+# Tests also render the HTML report in headless Chromium.
+case "$mode" in
+check|sanitize) PKGS="$PKGS chromium" ;;
+esac
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

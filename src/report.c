@@ -30,7 +30,7 @@ struct rep_rec {
 	const char	*rid;		/* NULL when missing */
 	int		 rev;
 	const char	*unit;
-	int64_t		 t;		/* answered_at, else invited_at, else 0 */
+	int64_t		 t;		/* answered_at, else invited_at, or 0 */
 	int64_t		 answered;	/* 0 = not answered */
 	int		 score;		/* 0..10, -1 = none */
 	const char	*comment;	/* NULL or "" = none */
@@ -692,7 +692,8 @@ rep_chart(struct rep *r)
 
 		fprintf(r->out, "<line class=\"%s\" x1=\"%d\" y1=\"%.1f\" "
 		    "x2=\"%d\" y2=\"%.1f\"/>"
-		    "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s%d</text>\n",
+		    "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s%d"
+		    "</text>\n",
 		    g == 0 ? "zero" : "grid", REP_CL, y, REP_CR, y,
 		    REP_CL - 6, y + 4, g > 0 ? "+" : "", g);
 	}
@@ -722,7 +723,7 @@ rep_chart(struct rep *r)
 		    REP_NDASHES];
 		int64_t *w = &r->weekly[u * r->nweeks * 3];
 		bool any = false;
-		double nps;
+		double nps = 0;
 
 		for (k = 0; k < r->nweeks && !any; k++)
 			any = w[k * 3] + w[k * 3 + 1] + w[k * 3 + 2] > 0;
@@ -792,14 +793,15 @@ rep_split(struct rep *r)
 	}
 	fprintf(r->out, "<svg id=\"split\" xmlns=\"http://www.w3.org/2000/svg\""
 	    " viewBox=\"0 0 %d %zu\" width=\"%d\" height=\"%zu\" role=\"img\""
-	    " aria-label=\"Promoter, passive and detractor shares per unit\">\n",
+	    " aria-label=\"Promoter, passive and detractor shares per "
+	    "unit\">\n",
 	    REP_CW, r->nunits * REP_SROW + 24, REP_CW,
 	    r->nunits * REP_SROW + 24);
 	for (u = 0; u < r->nunits; u++) {
 		const struct rep_unit *un = &r->units[u];
 		int64_t n = un->split[0] + un->split[1] + un->split[2];
 		double x = REP_SLABEL, y = (double)(u * REP_SROW) + 4;
-		double nps;
+		double nps = 0;
 		char nb[16];
 
 		fprintf(r->out, "<g class=\"split-row\" data-unit=\"");
@@ -808,7 +810,8 @@ rep_split(struct rep *r)
 		rep_esc(r->out, un->name);
 		fputs("</text>", r->out);
 		if (n == 0) {
-			fprintf(r->out, "<rect x=\"%d\" y=\"%.1f\" width=\"%d\" "
+			fprintf(r->out, "<rect x=\"%d\" y=\"%.1f\" "
+			    "width=\"%d\" "
 			    "height=\"20\" fill=\"#f0f0f0\"/><text x=\"%d\" "
 			    "y=\"%.1f\" class=\"empty\">no scored answers"
 			    "</text></g>\n", REP_SLABEL, y, REP_SBAR,
@@ -829,7 +832,8 @@ rep_split(struct rep *r)
 			    (long long)un->split[c], pct);
 			if (wd >= 36)
 				fprintf(r->out, "<text x=\"%.1f\" y=\"%.1f\" "
-				    "text-anchor=\"middle\" style=\"fill:#fff\">"
+				    "text-anchor=\"middle\" "
+				    "style=\"fill:#fff\">"
 				    "%.0f%%</text>", x + wd / 2, y + 15, pct);
 			x += wd;
 		}

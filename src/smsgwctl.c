@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <time.h>
 #include <signal.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 
 #include "smsgw/conf.h"
 #include "smsgw/reply.h"
+#include "smsgw/report.h"
 #include "smsgw/util.h"
 
 #ifndef SMSGW_SYSCONFDIR
@@ -44,6 +46,8 @@ static const struct cmd_desc cmds[] = {
 	    false },
 	{ "reload", "", "re-read the config (as SIGHUP)", 0, 0, false },
 	{ "send", "PHONE TEXT [MODEM]", "queue a test SMS", 2, 3, false },
+	{ "report", "--html FILE [--since DATE] [--unit U]",
+	    "an HTML NPS report", 2, 6, false },
 	{ "parse", "", "offline: classify replies from stdin, one per line",
 	    0, 0, false },
 	{ NULL, NULL, NULL, 0, 0, false },
@@ -140,6 +144,137 @@ read_line(int fd)
 	}
 }
 
+/*
+ * One request: send {"cmd","args"} and read the reply.  Returns 0 with
+ * *reply (caller puts), or 2 when the daemon cannot be reached.
+ */
+static int
+ctl_request(const char *sock, const char *cmd, char *const *argv, int argc,
+    json_object **reply)
+{
+	json_object *req, *args, *ok;
+	const char *txt;
+	char *line;
+	int fd, i;
+
+	*reply = NULL;
+	fd = ctl_connect(sock);
+	if (fd == -1)
+		return 2;
+	req = json_object_new_object();
+	args = json_object_new_array();
+	json_object_object_add(req, "cmd", json_object_new_string(cmd));
+	for (i = 0; i < argc; i++)
+		json_object_array_add(args, json_object_new_string(argv[i]));
+	json_object_object_add(req, "args", args);
+	txt = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	/* A write error (a refused peer may be closed already) still lets
+	 * us read the daemon's answer. */
+	if (write_all(fd, txt, strlen(txt)) == -1 ||
+	    write_all(fd, "\n", 1) == -1)
+		shutdown(fd, SHUT_WR);
+	json_object_put(req);
+	line = read_line(fd);
+	close(fd);
+	if (line == NULL) {
+		fprintf(stderr, "smsgwctl: the daemon closed the connection\n");
+		return 2;
+	}
+	*reply = json_tokener_parse(line);
+	free(line);
+	if (*reply == NULL || !json_object_object_get_ex(*reply, "ok", &ok)) {
+		fprintf(stderr, "smsgwctl: bad reply from the daemon\n");
+		json_object_put(*reply);
+		*reply = NULL;
+		return 2;
+	}
+	return 0;
+}
+
+/* The result of a successful request, or NULL after printing the error. */
+static json_object *
+ctl_result(json_object *reply)
+{
+	json_object *ok, *res = NULL, *e;
+
+	json_object_object_get_ex(reply, "ok", &ok);
+	if (!json_object_get_boolean(ok)) {
+		json_object_object_get_ex(reply, "error", &e);
+		fprintf(stderr, "smsgwctl: %s\n", e != NULL ?
+		    json_object_get_string(e) : "refused");
+		return NULL;
+	}
+	json_object_object_get_ex(reply, "result", &res);
+	return res;
+}
+
+/* report --html FILE [--since DATE] [--unit U] */
+static int
+ctl_cmd_report(const char *sock, char **argv, int argc)
+{
+	struct report_opts opts;
+	const char *file = NULL, *since = NULL;
+	json_object *ru = NULL, *re = NULL, *units, *recs;
+	char *eargs[2];
+	FILE *f;
+	int i, rc;
+
+	memset(&opts, 0, sizeof(opts));
+	for (i = 0; i < argc; i++) {
+		if (i + 1 >= argc)
+			goto usage;
+		if (strcmp(argv[i], "--html") == 0)
+			file = argv[++i];
+		else if (strcmp(argv[i], "--since") == 0)
+			since = argv[++i];
+		else if (strcmp(argv[i], "--unit") == 0)
+			opts.unit = argv[++i];
+		else
+			goto usage;
+	}
+	if (file == NULL)
+		goto usage;
+	if (since != NULL && !report_parse_date(since, &opts.since)) {
+		fprintf(stderr, "smsgwctl: --since %s: not YYYY-MM-DD or "
+		    "RFC 3339\n", since);
+		return 1;
+	}
+	opts.now = (int64_t)time(NULL);
+	if ((rc = ctl_request(sock, "units", NULL, 0, &ru)) != 0)
+		return rc;
+	eargs[0] = (char *)"--since";
+	eargs[1] = (char *)since;
+	if ((rc = ctl_request(sock, "export", eargs, since != NULL ? 2 : 0,
+	    &re)) != 0) {
+		json_object_put(ru);
+		return rc;
+	}
+	units = ctl_result(ru);
+	recs = ctl_result(re);
+	rc = 1;
+	if (units != NULL && recs != NULL) {
+		f = strcmp(file, "-") == 0 ? stdout : fopen(file, "w");
+		if (f == NULL)
+			fprintf(stderr, "smsgwctl: %s: %s\n", file,
+			    strerror(errno));
+		else {
+			rc = report_html(f, units, recs, &opts) == 0 ? 0 : 1;
+			if ((f != stdout && fclose(f) != 0) || rc != 0) {
+				fprintf(stderr, "smsgwctl: cannot write %s\n",
+				    file);
+				rc = 1;
+			}
+		}
+	}
+	json_object_put(ru);
+	json_object_put(re);
+	return rc;
+usage:
+	fprintf(stderr, "usage: smsgwctl report --html FILE [--since DATE] "
+	    "[--unit UNIT]\n");
+	return 1;
+}
+
 static void
 print_text(const char *cmd, json_object *res)
 {
@@ -168,11 +303,10 @@ main(int argc, char **argv)
 	char *sock_owned = NULL;
 	const char *sock = NULL, *cfile = SMSGW_SYSCONFDIR "/smsgwd.conf";
 	const struct cmd_desc *cd;
-	json_object *req, *args, *reply, *ok, *res;
+	json_object *reply, *res;
 	bool json = false;
-	char *line;
-	const char *cmd, *txt;
-	int i, fd, nargs = 0, rc = 0;
+	const char *cmd;
+	int i, nargs = 0, rc = 0;
 	char **pos;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -237,51 +371,18 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
-	fd = ctl_connect(sock);
-	if (fd == -1) {
-			rc = 2;
-			goto out;
-		}
-	req = json_object_new_object();
-	args = json_object_new_array();
-	json_object_object_add(req, "cmd", json_object_new_string(cmd));
-	for (i = 1; i < nargs; i++)
-		json_object_array_add(args, json_object_new_string(pos[i]));
-	json_object_object_add(req, "args", args);
-	txt = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-	/* A write error (a refused peer may be closed already) still lets
-	 * us read the daemon's answer. */
-	if (write_all(fd, txt, strlen(txt)) == -1 ||
-	    write_all(fd, "\n", 1) == -1)
-		shutdown(fd, SHUT_WR);
-	json_object_put(req);
-	line = read_line(fd);
-	close(fd);
-	if (line == NULL) {
-		fprintf(stderr, "smsgwctl: the daemon closed the connection\n");
-		rc = 2;
+	if (strcmp(cmd, "report") == 0) {
+		rc = ctl_cmd_report(sock, pos + 1, nargs - 1);
 		goto out;
 	}
-	reply = json_tokener_parse(line);
-	free(line);
-	if (reply == NULL || !json_object_object_get_ex(reply, "ok", &ok)) {
-		fprintf(stderr, "smsgwctl: bad reply from the daemon\n");
-		json_object_put(reply);
-		rc = 2;
+	if ((rc = ctl_request(sock, cmd, pos + 1, nargs - 1, &reply)) != 0)
 		goto out;
-	}
-	if (!json_object_get_boolean(ok)) {
-		json_object *e;
-
-		json_object_object_get_ex(reply, "error", &e);
-		fprintf(stderr, "smsgwctl: %s\n", e != NULL ?
-		    json_object_get_string(e) : "refused");
+	if ((res = ctl_result(reply)) == NULL) {
 		json_object_put(reply);
 		rc = 1;
 		goto out;
 	}
 	rc = 0;
-	json_object_object_get_ex(reply, "result", &res);
 	if (json && cd->listing && json_object_is_type(res, json_type_array)) {
 		size_t k, n = json_object_array_length(res);
 

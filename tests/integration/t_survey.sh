@@ -131,6 +131,14 @@ wait_for "[ -f $t/spool/done/visits-3.jsonl ]" 5 || fail "third file not taken"
 sleep 0.5
 expect_eq "$(ntexts +358401000020)" 0 "cancelled visit never invited"
 
+# The HTML report from the live daemon.
+ctl report --html "$t/report.html" >/dev/null
+expect_eq "$?" 0 "report exit"
+expect_match "$(cat "$t/report.html")" 'id="nps-chart"' "report has the NPS chart"
+case "$(cat "$t/report.html")" in *358401*) fail "report holds a phone number" ;; *) pass ;; esac
+ctl report --html "$t/r2.html" --since yesterday >/dev/null 2>&1
+expect_eq "$?" 1 "report refuses a bad date"
+
 # Units: counters and NPS.
 out=$(ctl --json units)
 expect_match "$out" '"unit":"HAMMAS-JKL".*"invited":2' "units: HAMMAS-JKL invited"

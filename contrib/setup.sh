@@ -64,8 +64,21 @@ sanitize)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		make -s -C build-asan -j"$jobs" check
 	;;
+fuzz)
+	# Every parser's libFuzzer target, FUZZ_SECONDS each (default 60).
+	build build-fuzz CC=clang --enable-fuzzer --enable-sanitizers
+	for f in fuzz_reply fuzz_pdu fuzz_at_syntax fuzz_spool fuzz_conf; do
+		echo "fuzz: $f for ${FUZZ_SECONDS:-60} s"
+		mkdir -p "build-fuzz/corpus/$f"
+		"build-fuzz/tests/fuzz/$f" -max_total_time="${FUZZ_SECONDS:-60}" \
+			-print_final_stats=0 "build-fuzz/corpus/$f" \
+			> "build-fuzz/$f.log" 2>&1 ||
+			{ tail -40 "build-fuzz/$f.log"; exit 1; }
+	done
+	echo "fuzz: no crashes"
+	;;
 *)
-	echo "usage: sh contrib/setup.sh demo|check|sanitize" >&2
+	echo "usage: sh contrib/setup.sh demo|check|sanitize|fuzz" >&2
 	exit 2
 	;;
 esac

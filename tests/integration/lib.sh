@@ -30,9 +30,11 @@ expect_match() {
 }
 expect_file() { if [ -f "$1" ]; then pass; else fail "$2: no file $1"; fi; }
 expect_dir() { if [ -d "$1" ]; then pass; else fail "$2: no dir $1"; fi; }
-# wait_for "shell condition" seconds
+# wait_for "shell condition" seconds: polls every 50 ms.  The limit is
+# scaled by WAIT_SCALE (default 3) so a loaded CI machine does not turn a
+# slow pass into a failure; a passing condition returns at once anyway.
 wait_for() {
-	_n=$(($2 * 20))
+	_n=$(($2 * 20 * ${WAIT_SCALE:-3}))
 	while [ $_n -gt 0 ]; do
 		eval "$1" && return 0
 		sleep 0.05

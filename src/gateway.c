@@ -335,6 +335,74 @@ arg_str(json_object *args, size_t i)
 	return o != NULL ? json_object_get_string(o) : NULL;
 }
 
+/* The aligned text form of status for a person. */
+static char *
+gateway_status_text(struct gateway *gw, json_object *r)
+{
+	json_object *q, *mods, *v;
+	char *out, *p;
+	size_t i, cap = 4096, len = 0;
+
+#define APPEND(...) do {						\
+		int n_ = snprintf(out + len, cap - len, __VA_ARGS__);	\
+		if (n_ > 0 && (size_t)n_ >= cap - len) {		\
+			cap = cap * 2 + (size_t)n_;			\
+			out = xrealloc(out, cap);			\
+			n_ = snprintf(out + len, cap - len, __VA_ARGS__); \
+		}							\
+		if (n_ > 0)						\
+			len += (size_t)n_;				\
+	} while (0)
+
+	out = xmalloc(cap);
+	out[0] = '\0';
+	APPEND("smsgwd %s, up %lld s, transport %s\n", PACKAGE_VERSION,
+	    (long long)((util_mono_ms() - gw->started_ms) / 1000),
+	    gw->conf->transport);
+	APPEND("%-8s %-10s %-9s %6s %-16s %6s %6s %8s  %s\n", "MODEM", "STATE",
+	    "REGISTER", "DBM", "OPERATOR", "SENT", "FAILED", "RECEIVED",
+	    "LAST ERROR");
+	json_object_object_get_ex(r, "modems", &mods);
+	for (i = 0; i < json_object_array_length(mods); i++) {
+		json_object *m = json_object_array_get_idx(mods, i), *x;
+		const char *op = "-", *err = "", *st = "?";
+		char dbm[16] = "-";
+		int reg = 0;
+		int64_t sent = 0, failed = 0, recv = 0;
+
+		if (json_object_object_get_ex(m, "state", &x))
+			st = json_object_get_string(x);
+		if (json_object_object_get_ex(m, "registered", &x))
+			reg = json_object_get_boolean(x);
+		if (json_object_object_get_ex(m, "signal_dbm", &x) && x != NULL)
+			snprintf(dbm, sizeof(dbm), "%d", json_object_get_int(x));
+		if (json_object_object_get_ex(m, "operator", &x) && x != NULL)
+			op = json_object_get_string(x);
+		if (json_object_object_get_ex(m, "last_error", &x) && x != NULL)
+			err = json_object_get_string(x);
+		if (json_object_object_get_ex(m, "sent", &x))
+			sent = json_object_get_int64(x);
+		if (json_object_object_get_ex(m, "failed", &x))
+			failed = json_object_get_int64(x);
+		if (json_object_object_get_ex(m, "received", &x))
+			recv = json_object_get_int64(x);
+		APPEND("%-8s %-10s %-9s %6s %-16.16s %6lld %6lld %8lld  %s\n",
+		    modem_name(gw->modems[i]), st, reg ? "yes" : "no", dbm,
+		    op, (long long)sent, (long long)failed, (long long)recv,
+		    err);
+	}
+	json_object_object_get_ex(r, "queues", &q);
+	APPEND("queues:");
+	json_object_object_foreach(q, key, val) {
+		(void)v;
+		APPEND(" %s=%lld", key, (long long)json_object_get_int64(val));
+	}
+	APPEND("\n");
+#undef APPEND
+	p = out;
+	return p;
+}
+
 static void
 cmd_status(void *arg, json_object *args, struct ctl_reply *rep)
 {
@@ -409,6 +477,7 @@ cmd_status(void *arg, json_object *args, struct ctl_reply *rep)
 	json_object_object_add(q, "upstream_failed", json_object_new_int64(
 	    store_outbox_count(gw->store, "failed")));
 	json_object_object_add(r, "queues", q);
+	rep->text = gateway_status_text(gw, r);
 	if (gw->sync != NULL) {
 		struct sync_status ss;
 		json_object *u = json_object_new_object();

@@ -22,6 +22,10 @@ expect_eq "$rc" 0 "status exit"
 expect_match "$out" '"version":' "status version"
 expect_match "$out" '"modems":\[\{"name":"m1","device":"'"$t"'/nodev"' "status modems"
 expect_match "$out" '"queues":\{"visits":' "status queues"
+out=$(ctl status); rc=$?
+expect_eq "$rc" 0 "status text exit"
+expect_match "$out" '^MODEM +STATE' "status text header"
+expect_match "$out" '^m1 +(backoff|probe)' "status text modem row"
 # --json after the command too, -s instead of -f
 out=$("$SMSGWCTL" -s "$t/run/control.sock" status --json); rc=$?
 expect_eq "$rc" 0 "status -s exit"

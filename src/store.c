@@ -452,6 +452,25 @@ col_text(sqlite3_stmt *s, int i, char *dst, size_t len)
 	strlcpy_s(dst, t != NULL ? (const char *)t : "", len);
 }
 
+/* One integer from sql, with ?1 = a (if not NULL) and ?2 = b (if used). */
+static int64_t
+store_scalar(struct store *st, const char *sql, const char *a, int64_t b)
+{
+	sqlite3_stmt *s = store_prep(st, sql);
+	int64_t v = -1;
+
+	if (s == NULL)
+		return -1;
+	if (a != NULL)
+		sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
+	if (sqlite3_bind_parameter_count(s) >= 2)
+		sqlite3_bind_int64(s, 2, b);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
 int
 store_sms_out_add(struct store *st, int64_t conversation_id,
     const char *purpose, const char *modem, const char *phone,
@@ -700,17 +719,8 @@ store_sms_out_state(struct store *st, int64_t msg_id)
 int64_t
 store_sms_out_count(struct store *st, const char *state)
 {
-	sqlite3_stmt *s = store_prep(st, "SELECT count(*) FROM sms_out WHERE "
-	    "state = ?1");
-	int64_t v = -1;
-
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_text(s, 1, state, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
+	return store_scalar(st, "SELECT count(*) FROM sms_out WHERE state = ?1",
+	    state, 0);
 }
 
 int
@@ -865,17 +875,8 @@ store_sms_in_done(struct store *st, const struct store_inbound *in)
 int64_t
 store_sms_in_count(struct store *st, const char *state)
 {
-	sqlite3_stmt *s = store_prep(st, "SELECT count(*) FROM sms_in WHERE "
-	    "state = ?1");
-	int64_t v = -1;
-
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_text(s, 1, state, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
+	return store_scalar(st, "SELECT count(*) FROM sms_in WHERE state = ?1",
+	    state, 0);
 }
 
 /* --- visits ------------------------------------------------------------ */
@@ -1005,35 +1006,19 @@ store_visit_set_state(struct store *st, const char *visit_id,
 	return store_run(st, s);
 }
 
-static int64_t
-store_scalar(struct store *st, const char *sql, const char *a, int64_t b)
-{
-	sqlite3_stmt *s = store_prep(st, sql);
-	int64_t v = -1;
-
-	if (s == NULL)
-		return -1;
-	if (a != NULL)
-		sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, b);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
-}
 
 int64_t
 store_visits_count(struct store *st, const char *state)
 {
-	return store_scalar(st, "SELECT count(*) FROM visits WHERE state = ?1"
-	    " AND ?2 = ?2", state, 0);
+	return store_scalar(st, "SELECT count(*) FROM visits WHERE state = ?1",
+	    state, 0);
 }
 
 int64_t
 store_visits_next_due(struct store *st)
 {
 	return store_scalar(st, "SELECT coalesce(min(send_at), 0) FROM visits "
-	    "WHERE state = 'scheduled' AND ?2 = ?2", NULL, 0);
+	    "WHERE state = 'scheduled'", NULL, 0);
 }
 
 /* --- suppression and caps -------------------------------------------- */
@@ -1042,7 +1027,7 @@ int
 store_suppressed(struct store *st, const char *phone_hmac)
 {
 	int64_t v = store_scalar(st, "SELECT count(*) FROM suppression WHERE "
-	    "phone_hmac = ?1 AND ?2 = ?2", phone_hmac, 0);
+	    "phone_hmac = ?1", phone_hmac, 0);
 
 	return v < 0 ? -1 : v > 0;
 }
@@ -1080,7 +1065,7 @@ int64_t
 store_invite_last(struct store *st, const char *phone_hmac)
 {
 	return store_scalar(st, "SELECT coalesce(max(invited_at), 0) FROM "
-	    "invitations WHERE phone_hmac = ?1 AND ?2 = ?2", phone_hmac, 0);
+	    "invitations WHERE phone_hmac = ?1", phone_hmac, 0);
 }
 
 int64_t
@@ -1262,14 +1247,14 @@ int64_t
 store_convs_next_expiry(struct store *st)
 {
 	return store_scalar(st, "SELECT coalesce(min(expires_at), 0) FROM "
-	    "conversations WHERE state <> 'closed' AND ?2 = ?2", NULL, 0);
+	    "conversations WHERE state <> 'closed'", NULL, 0);
 }
 
 int64_t
 store_convs_open(struct store *st)
 {
 	return store_scalar(st, "SELECT count(*) FROM conversations WHERE "
-	    "state <> 'closed' AND ?2 = ?2", NULL, 0);
+	    "state <> 'closed'", NULL, 0);
 }
 
 int
@@ -1529,8 +1514,8 @@ fail:
 int64_t
 store_outbox_count(struct store *st, const char *state)
 {
-	return store_scalar(st, "SELECT count(*) FROM outbox WHERE state = ?1"
-	    " AND ?2 = ?2", state, 0);
+	return store_scalar(st, "SELECT count(*) FROM outbox WHERE state = ?1",
+	    state, 0);
 }
 
 int

@@ -31,26 +31,52 @@ struct cmd_desc {
 	const char *help;
 	int min_args, max_args;
 	bool listing;	/* --json prints JSON lines */
+	const char *more;	/* smsgwctl COMMAND --help */
 };
 
 static const struct cmd_desc cmds[] = {
-	{ "status", "", "daemon, modem and queue status", 0, 0, false },
-	{ "units", "", "per-unit counters and NPS", 0, 0, true },
+	{ "status", "", "daemon, modem and queue status", 0, 0, false,
+	    "Daemon version and uptime, each modem's state, registration, signal,\n"
+	    "operator, counters and last error, and the queue depths (visits\n"
+	    "waiting, SMS queued, upstream outbox)." },
+	{ "units", "", "per-unit counters and NPS", 0, 0, true,
+	    "Per unit: sampling rate, visits, eligible, invited, delivered,\n"
+	    "answered, opted out, invalid, and NPS over the answered scores." },
 	{ "rate", "UNIT RATE|default", "set a unit's sampling rate (0..1)",
-	    2, 2, false },
+	    2, 2, false,
+	    "Set the unit's sampling rate (0..1) now.  It persists in the store\n"
+	    "and wins over the config until `rate UNIT default`." },
 	{ "export", "[--since RFC3339]", "response records as JSON lines",
-	    0, 2, true },
+	    0, 2, true,
+	    "Response records as JSON lines (contract section 5), optionally\n"
+	    "only those updated since a time, e.g. 2026-11-24T00:00:00+02:00." },
 	{ "review", "[resolve ID SCORE|none]", "replies that need a person",
-	    0, 3, true },
+	    0, 3, true,
+	    "Replies that need a person (invalid after the re-prompt, orphans)\n"
+	    "with their id, time and the text exactly as received.\n"
+	    "`review resolve ID SCORE|none` settles one; a score updates its\n"
+	    "record." },
 	{ "optout", "add|remove|check PHONE", "the suppression list", 2, 2,
-	    false },
-	{ "reload", "", "re-read the config (as SIGHUP)", 0, 0, false },
-	{ "send", "PHONE TEXT [MODEM]", "queue a test SMS", 2, 3, false },
+	    false,
+	    "Manage the suppression list.  The number is stored only as a keyed\n"
+	    "HMAC: `check` answers whether it is suppressed." },
+	{ "reload", "", "re-read the config (as SIGHUP)", 0, 0, false,
+	    "Re-read and validate the config (as SIGHUP).  A bad config is\n"
+	    "refused with FILE:LINE messages and the old one stays in force." },
+	{ "send", "PHONE TEXT [MODEM]", "queue a test SMS", 2, 3, false,
+	    "Queue a test SMS through the normal exactly-once queue, optionally\n"
+	    "on a named modem.  For checking a modem; not part of a survey." },
 	{ "report", "--html FILE [--since DATE] [--unit U]",
-	    "an HTML NPS report", 2, 6, false },
+	    "an HTML NPS report", 2, 6, false,
+	    "Write a self-contained HTML report: NPS per unit over time, the\n"
+	    "promoter/passive/detractor split, the response funnel and the\n"
+	    "latest redacted comments.  FILE - writes to stdout." },
 	{ "parse", "", "offline: classify replies from stdin, one per line",
-	    0, 0, false },
-	{ NULL, NULL, NULL, 0, 0, false },
+	    0, 0, false,
+	    "Offline, no daemon: read replies from stdin, one per line, and\n"
+	    "print KIND<TAB>SCORE per line (kinds: score, score_comment,\n"
+	    "comment, optout, invalid, empty)." },
+	{ NULL, NULL, NULL, 0, 0, false, NULL },
 };
 
 static void
@@ -304,7 +330,7 @@ main(int argc, char **argv)
 	const char *sock = NULL, *cfile = SMSGW_SYSCONFDIR "/smsgwd.conf";
 	const struct cmd_desc *cd;
 	json_object *reply, *res;
-	bool json = false;
+	bool json = false, cmd_help = false;
 	const char *cmd;
 	int i, nargs = 0, rc = 0;
 	char **pos;
@@ -314,6 +340,9 @@ main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			json = true;
+		else if ((strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0) && nargs > 0)
+			cmd_help = true;
 		else if (strcmp(argv[i], "-h") == 0 ||
 		    strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
@@ -350,6 +379,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "smsgwctl: unknown command %s\n", cmd);
 		usage(stderr);
 		rc = 1;
+		goto out;
+	}
+	if (cmd_help) {
+		printf("usage: smsgwctl [-s SOCK | -f CONFIG] [--json] %s %s\n\n"
+		    "%s\n", cd->name, cd->args, cd->more);
+		rc = 0;
 		goto out;
 	}
 	if (nargs - 1 < cd->min_args || nargs - 1 > cd->max_args) {

@@ -64,6 +64,11 @@ wait_for "grep -q 'reload refused' '$t/log'" 5 || fail "HUP not logged"
 cp "$t/good.conf" "$t/smsgwd.conf"
 ctl status >/dev/null; expect_eq "$?" 0 "alive after bad HUP"
 
+# Per-command help, without a daemon.
+out=$("$SMSGWCTL" -s "$t/nope.sock" rate --help); rc=$?
+expect_eq "$rc" 0 "rate --help exit"
+expect_match "$out" "^usage: smsgwctl .* rate UNIT RATE\|default" "rate --help usage"
+
 # Unknown command, not reachable.
 ctl frobnicate >/dev/null 2>&1; expect_eq "$?" 1 "unknown command"
 "$SMSGWCTL" -s "$t/nope.sock" status >/dev/null 2>&1

@@ -42,6 +42,35 @@ out=$("$SMSGWCTL" -f "$t/c.conf" --json status)
 expect_match "$out" '"name":"m2"[^}]*"resets":[1-9]' "reset counted"
 stop_gw
 
+# Reload that adds a second modem: m1 keeps running undisturbed.
+t3=$(mktmp)
+start_emu "$t3" --modems 2 --reg-delay-ms 50
+write_conf "$t3/c.conf" "$t3" 'modems = ( { name = "m1"; device = "'"$t3"'/m1"; } );'
+start_gw "$t3/c.conf" "$t3/log"
+wait_for "[ \"\$(modem_state $t3/c.conf m1)\" = ready ]" 5 || fail "m1 not ready"
+write_conf "$t3/c.conf" "$t3" 'modems = ( { name = "m1"; device = "'"$t3"'/m1"; },
+           { name = "m2"; device = "'"$t3"'/m2"; } );'
+"$SMSGWCTL" -f "$t3/c.conf" reload >/dev/null
+expect_eq "$?" 0 "reload adding a modem"
+wait_for "[ \"\$(modem_state $t3/c.conf m2)\" = ready ]" 5 || fail "added m2 not ready"
+expect_eq "$(grep -c 'm1: opened' "$t3/log")" 1 "m1 not reopened by the reload"
+
+# Garbage, overlong lines and URC noise on the line: survived, and every
+# message still goes out exactly once.
+emu "$t3" fault m1 noise on >/dev/null
+emu "$t3" fault m1 garbage >/dev/null
+i=0
+while [ $i -lt 10 ]; do
+	"$SMSGWCTL" -f "$t3/c.conf" send "+3584060000$i" "noise $i" m1 >/dev/null
+	i=$((i + 1))
+done
+emu "$t3" fault m1 garbage >/dev/null
+wait_for "[ \$(count_lines $t3/sent.jsonl) -ge 10 ]" 15 || fail "sends lost in noise"
+sleep 0.5
+expect_eq "$(python3 -c "import json,collections;c=collections.Counter(json.loads(l)['to'] for l in open('$t3/sent.jsonl'));print(len(c), max(c.values()))")" "10 1" "10 messages, each once, through noise and garbage"
+expect_eq "$(modem_state "$t3/c.conf" m1)" ready "m1 ready after garbage"
+stop_gw
+
 # A wrong PIN is reported and never retried.
 t2=$(mktmp)
 start_emu "$t2" --pin 1234

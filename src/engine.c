@@ -524,6 +524,168 @@ fail:
 	return -1;
 }
 
+
+/* --- link survey (transport = "smpp") ---------------------------------- */
+
+/* An opaque, URL-safe per-visit token: HMAC of the visit id, no personal
+ * data, the same after a restart. */
+static void
+engine_token(struct engine *e, const char *visit_id, char out[23])
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
+	unsigned char mac[32];
+	gcry_md_hd_t h;
+	size_t i, o = 0;
+	uint32_t acc = 0;
+	int bits = 0;
+
+	if (gcry_md_open(&h, GCRY_MD_SHA256, GCRY_MD_FLAG_HMAC) != 0)
+		fatalx("main", "gcry_md_open");
+	gcry_md_setkey(h, e->key, ENGINE_KEY_LEN);
+	gcry_md_write(h, "token:", 6);
+	gcry_md_write(h, visit_id, strlen(visit_id));
+	memcpy(mac, gcry_md_read(h, GCRY_MD_SHA256), sizeof(mac));
+	gcry_md_close(h);
+	for (i = 0; i < 16 && o < 22; i++) {
+		acc = (acc << 8) | mac[i];
+		bits += 8;
+		while (bits >= 6 && o < 22) {
+			out[o++] = b64[(acc >> (bits - 6)) & 0x3f];
+			bits -= 6;
+		}
+	}
+	if (bits > 0 && o < 22)
+		out[o++] = b64[(acc << (6 - bits)) & 0x3f];
+	out[o] = '\0';
+}
+
+/* link_url with {token} replaced (caller frees). */
+static char *
+engine_link(const char *url, const char *token)
+{
+	const char *p = strstr(url, "{token}");
+
+	if (p == NULL)
+		return xstrdup(url);
+	return xasprintf("%.*s%s%s", (int)(p - url), url, token, p + 7);
+}
+
+/* Write the link-survey record (contract section 8) for sc. */
+static void
+engine_write_link_record(struct engine *e, const struct store_conv *sc,
+    const char *status, int revision, int64_t now)
+{
+	struct store_response r;
+	json_object *o = json_object_new_object(), *d;
+	char rid[41], t[32];
+	const char *token = "";
+
+	d = json_tokener_parse(sc->data);
+	if (d != NULL) {
+		json_object *x;
+
+		if (json_object_object_get_ex(d, "token", &x))
+			token = json_object_get_string(x);
+	}
+	engine_response_id(e, sc->visit_id, rid);
+	rid[0] = 'l';
+	jadd_str(o, "visit_id", sc->visit_id);
+	jadd_str(o, "unit", sc->unit);
+	jadd_str(o, "token", token);
+	fmt_time(sc->invited_at, t, sizeof(t));
+	jadd_str(o, "invited_at", t);
+	if (sc->delivered_at > 0) {
+		fmt_time(sc->delivered_at, t, sizeof(t));
+		jadd_str(o, "delivered_at", t);
+	} else
+		json_object_object_add(o, "delivered_at", NULL);
+	jadd_str(o, "status", status);
+	memset(&r, 0, sizeof(r));
+	strlcpy_s(r.response_id, rid, sizeof(r.response_id));
+	r.conversation_id = sc->id;
+	strlcpy_s(r.visit_id, sc->visit_id, sizeof(r.visit_id));
+	strlcpy_s(r.unit, sc->unit, sizeof(r.unit));
+	strlcpy_s(r.lang, sc->lang, sizeof(r.lang));
+	r.revision = revision;
+	r.invited_at = sc->invited_at;
+	strlcpy_s(r.status, status, sizeof(r.status));
+	strlcpy_s(r.kind, "link", sizeof(r.kind));
+	r.score = -1;
+	r.record = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	store_response_put(e->st, &r, e->conf->upstream.url[0] != '\0', now);
+	json_object_put(o);
+	json_object_put(d);
+}
+
+/* In a transaction: record a link invitation and queue it for the SMSC. */
+static int
+engine_invite_link(struct engine *e, const struct store_visit *v,
+    int64_t now)
+{
+	struct store_conv sc;
+	char token[23], *link, *text;
+	int64_t msg;
+	int r = -1;
+
+	engine_token(e, v->visit_id, token);
+	link = engine_link(e->conf->survey.link_url, token);
+	text = texts_render(e->conf, conf_lang_parse(v->lang),
+	    CONF_TEXT_LINK_INVITATION, NULL, link);
+	memset(&sc, 0, sizeof(sc));
+	strlcpy_s(sc.visit_id, v->visit_id, sizeof(sc.visit_id));
+	strlcpy_s(sc.unit, v->unit, sizeof(sc.unit));
+	strlcpy_s(sc.phone_hmac, v->phone_hmac, sizeof(sc.phone_hmac));
+	strlcpy_s(sc.lang, v->lang, sizeof(sc.lang));
+	strlcpy_s(sc.state, "closed", sizeof(sc.state));
+	strlcpy_s(sc.status, "link", sizeof(sc.status));
+	sc.invited_at = now;
+	sc.closed_at = now;
+	sc.data = xasprintf("{\"token\":\"%s\",\"revision\":1}", token);
+	if (store_conv_insert(e->st, &sc) == 0 &&
+	    store_sms_out_add(e->st, sc.id, "link_invitation", NULL, v->phone,
+	    text, NULL, NULL, 0, now, &msg) == 0) {
+		engine_write_link_record(e, &sc, "invited", 1, now);
+		r = 0;
+	}
+	store_conv_clear(&sc);
+	free(link);
+	free(text);
+	return r;
+}
+
+/* A link invitation was resolved by the provider. */
+static void
+engine_link_final(struct engine *e, struct store_conv *sc, const char *state,
+    int64_t now)
+{
+	const char *status;
+	json_object *d = json_tokener_parse(sc->data), *x;
+	int rev = 1;
+
+	if (strcmp(state, "delivered") == 0) {
+		status = "delivered";
+		sc->delivered_at = now;
+	} else if (strcmp(state, "failed") == 0) {
+		status = "failed";
+		store_visit_set_state(e->st, sc->visit_id, "failed", NULL);
+	} else {
+		json_object_put(d);
+		return;	/* sent or uncertain: still "invited" */
+	}
+	if (d != NULL && json_object_object_get_ex(d, "revision", &x))
+		rev = json_object_get_int(x);
+	if (d == NULL)
+		d = json_object_new_object();
+	json_object_object_add(d, "revision", json_object_new_int(rev + 1));
+	free(sc->data);
+	sc->data = xstrdup(json_object_to_json_string_ext(d,
+	    JSON_C_TO_STRING_PLAIN));
+	json_object_put(d);
+	engine_write_link_record(e, sc, status, rev + 1, now);
+}
+
 /* --- invitations ----------------------------------------------------------- */
 
 static void
@@ -557,6 +719,18 @@ engine_invite(const struct store_visit *v, void *arg)
 	    (int64_t)e->conf->schedule.stale_hours * 3600) {
 		store_visit_set_state(e->st, v->visit_id, "stale", NULL);
 		store_commit(e->st);
+		return;
+	}
+	if (strcmp(e->conf->transport, "smpp") == 0) {
+		if (engine_invite_link(e, v, now) == -1 ||
+		    store_invite_add(e->st, v->phone_hmac, v->unit, now) == -1 ||
+		    store_visit_set_state(e->st, v->visit_id, "invited",
+		    NULL) == -1 || store_commit(e->st) == -1) {
+			store_rollback(e->st);
+			log_warnx("survey", "link invitation not recorded; "
+			    "retrying");
+		}
+		e->last_invite_ms = util_wall_ms();
 		return;
 	}
 	memset(&sc, 0, sizeof(sc));
@@ -807,12 +981,21 @@ engine_on_final(int64_t msg_id, int64_t conversation_id, const char *purpose,
 	int64_t now = now_s();
 
 	(void)msg_id;
-	if (conversation_id <= 0 || strcmp(purpose, "invitation") != 0)
+	if (conversation_id <= 0 || (strcmp(purpose, "invitation") != 0 &&
+	    strcmp(purpose, "link_invitation") != 0))
 		return;
 	if (store_begin(e->st) == -1)
 		return;
 	if (store_conv_get(e->st, conversation_id, &sc) != 1) {
 		store_rollback(e->st);
+		return;
+	}
+	if (strcmp(purpose, "link_invitation") == 0) {
+		engine_link_final(e, &sc, state, now);
+		if (store_conv_update(e->st, &sc) == -1 ||
+		    store_commit(e->st) == -1)
+			store_rollback(e->st);
+		store_conv_clear(&sc);
 		return;
 	}
 	if (strcmp(state, "sent") == 0 && sc.modem[0] == '\0')

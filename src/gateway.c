@@ -24,6 +24,7 @@
 #include "smsgw/ev.h"
 #include "smsgw/log.h"
 #include "smsgw/modem.h"
+#include "smsgw/provider.h"
 #include "smsgw/sms.h"
 #include "smsgw/sms_codec.h"
 #include "smsgw/sdnotify.h"
@@ -40,6 +41,7 @@ struct gateway {
 	struct engine *engine;
 	struct spool *spool;
 	struct sync *sync;
+	struct provider *provider;
 	uint32_t sync_timer;
 	struct store_outbox_row *ob_rows;
 	struct sync_record *ob_recs;
@@ -268,6 +270,16 @@ on_sync_timer(void *arg)
 }
 
 static void
+on_provider_final(int64_t msg_id, int64_t conversation_id, const char *state,
+    void *arg)
+{
+	struct gateway *gw = arg;
+
+	engine_on_final(msg_id, conversation_id, PROVIDER_PURPOSE, "smpp",
+	    state, gw->engine);
+}
+
+static void
 on_term(int signo, void *arg)
 {
 	struct gateway *gw = arg;
@@ -477,6 +489,8 @@ cmd_status(void *arg, json_object *args, struct ctl_reply *rep)
 	json_object_object_add(q, "upstream_failed", json_object_new_int64(
 	    store_outbox_count(gw->store, "failed")));
 	json_object_object_add(r, "queues", q);
+	if (gw->provider != NULL)
+		json_object_object_add(r, "smpp", provider_status(gw->provider));
 	rep->text = gateway_status_text(gw, r);
 	if (gw->sync != NULL) {
 		struct sync_status ss;
@@ -676,8 +690,19 @@ gateway_new(struct conf *conf, const char *conf_path)
 		gw->engine = engine_new(gw->ev, gw->store, gw->sms, conf, key);
 		explicit_bzero(key, sizeof(key));
 		sms_set_arg(gw->sms, gw->engine);
-		for (i = 0; i < conf->nmodems; i++)
-			gateway_modem_start(gw, &conf->modems[i]);
+		if (strcmp(conf->transport, "smpp") == 0) {
+			gw->provider = provider_new(gw->ev, gw->store, conf,
+			    on_provider_final, gw);
+			if (gw->provider == NULL) {
+				fprintf(stderr, "smsgwd: cannot start the SMPP "
+				    "transport\n");
+				gw->conf = NULL;
+				gateway_free(gw);
+				return NULL;
+			}
+		} else
+			for (i = 0; i < conf->nmodems; i++)
+				gateway_modem_start(gw, &conf->modems[i]);
 		gw->spool = spool_new(gw->ev, conf->spool_dir,
 		    engine_spool_sink, gw->engine);
 		if (gw->spool == NULL) {
@@ -740,7 +765,11 @@ gateway_reload(struct gateway *gw, char ***errs)
 		sdnotify_send("READY=1");
 		return -1;
 	}
-	gateway_modems_apply(gw, nc);
+	if (strcmp(nc->transport, gw->conf->transport) != 0)
+		log_warnx("main", "a new transport takes effect at the next "
+		    "restart");
+	else if (gw->provider == NULL)
+		gateway_modems_apply(gw, nc);
 	sms_set_attempts(gw->sms, (unsigned)nc->send_attempts);
 	engine_set_conf(gw->engine, nc);
 	{
@@ -769,6 +798,7 @@ gateway_free(struct gateway *gw)
 	sync_free(gw->sync);
 	outbox_release(gw);
 	spool_free(gw->spool);
+	provider_free(gw->provider);
 	while (gw->nmodems > 0)
 		gateway_modem_stop(gw, gw->nmodems - 1);
 	free(gw->modems);

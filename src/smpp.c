@@ -3,10 +3,12 @@
  *
  * One TCP connection at a time.  Parts to send wait in a FIFO; up to
  * `window` submit_sm are outstanding, matched by sequence number in a
- * small array.  A 100 ms tick checks every deadline (connect, bind,
- * responses, enquire_link), ends throttle pauses and refills the rate
- * token bucket.  Messages are reference counted by the queue entries,
- * outstanding parts and receipt table entries that point at them.
+ * small array.  A tick (100 ms while anything is pending, 1 s when bound
+ * and idle) checks every deadline (connect, bind, responses,
+ * enquire_link), ends throttle pauses and refills the rate token bucket
+ * (capacity: 200 ms worth of max_rate).  Messages are reference counted
+ * by the queue entries, outstanding parts and receipt table entries that
+ * point at them.
  */
 #include "smsgw/smpp.h"
 
@@ -27,19 +29,21 @@
 #include "smsgw/smpp_pdu.h"
 #include "smsgw/util.h"
 
-#define TICK_MS		100
+#define TICK_MS		100	/* while anything is pending */
+#define TICK_IDLE_MS	1000	/* bound and idle: enquire_link only */
 #define THROTTLE_MAX_MS	30000
+#define BOUND_STABLE_MS	10000	/* bound this long: backoff starts over */
 #define RCPT_BUCKETS	4096
 
 struct smpp_msg {
 	uint64_t key;
 	unsigned nparts;
-	unsigned taken;		/* parts written and not refused as throttled */
+	unsigned taken;		/* parts written, not refused as throttled */
 	unsigned accepted;
 	unsigned rcpt_ok;
 	unsigned nrcpt;		/* receipt table entries */
 	unsigned refs;
-	bool done;		/* sending phase over (failed/uncertain/...) */
+	bool done;		/* sending over: failed/uncertain/unsent */
 	uint8_t data_coding;
 	uint8_t esm_class;
 	char dest[21];
@@ -106,6 +110,10 @@ struct smpp {
 	uint32_t unbind_seq;
 	uint64_t unbind_deadline;
 	uint64_t backoff;
+	bool was_bound;			/* this connection got bound */
+	uint64_t bound_at;
+	unsigned attempt;		/* picks the address to try */
+	unsigned attempt_cur;		/* ... used by this connection */
 
 	/* sending */
 	struct smpp_qent *qhead, *qtail;
@@ -115,6 +123,7 @@ struct smpp {
 	uint64_t pause_until;
 	uint64_t throttle_cur;
 	double tokens;
+	double tokens_cap;		/* 200 ms worth, at least 1 */
 	uint64_t tokens_at;
 	uint8_t ref;
 
@@ -350,7 +359,7 @@ smpp_flush(struct smpp *s)
 	ssize_t n;
 
 	while (off < s->wlen) {
-		n = write(s->fd, s->wbuf + off, s->wlen - off);
+		n = send(s->fd, s->wbuf + off, s->wlen - off, MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -439,6 +448,11 @@ smpp_reconnect_cb(void *arg)
 static void
 smpp_schedule_reconnect(struct smpp *s)
 {
+	/* a link that stayed bound a while earns a fast reconnect; one that
+	 * drops right after each bind keeps backing off */
+	if (s->was_bound && smpp_now(s) - s->bound_at >= BOUND_STABLE_MS)
+		s->backoff = s->backoff_min;
+	s->was_bound = false;
 	log_info("smpp", "reconnecting in %llu ms",
 	    (unsigned long long)s->backoff);
 	s->reconn_id = ev_timer_add(s->ev, s->backoff, smpp_reconnect_cb, s);
@@ -554,7 +568,10 @@ smpp_tick(void *arg)
 	uint64_t now = smpp_now(s);
 	unsigned i;
 
-	s->tick_id = ev_timer_add(s->ev, TICK_MS, smpp_tick, s);
+	s->tick_id = ev_timer_add(s->ev, s->connecting || s->bind_seq != 0 ||
+	    s->el_seq != 0 || s->unbind_seq != 0 || s->ninfl > 0 ||
+	    s->qhead != NULL || s->stopping ? TICK_MS : TICK_IDLE_MS,
+	    smpp_tick, s);
 	if ((s->connecting || s->bind_seq != 0) &&
 	    now >= s->conn_deadline) {
 		smpp_link_down(s, s->bind_seq != 0 ? "bind timed out" :
@@ -600,9 +617,10 @@ static void smpp_io_cb(int fd, short revents, void *arg);
 static void
 smpp_connect(struct smpp *s)
 {
-	struct addrinfo hints, *res = NULL;
+	struct addrinfo hints, *res = NULL, *ai;
 	char port[16];
 	int fd, rc, one = 1;
+	unsigned n;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
@@ -615,8 +633,14 @@ smpp_connect(struct smpp *s)
 		smpp_link_down(s, NULL);
 		return;
 	}
-	fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, res->ai_protocol);
+	/* each attempt takes the next address ("localhost": ::1, then v4) */
+	for (ai = res, n = 0; ai->ai_next != NULL; ai = ai->ai_next)
+		n++;
+	s->attempt_cur = s->attempt++ % (n + 1);
+	for (ai = res, n = s->attempt_cur; n > 0; n--)
+		ai = ai->ai_next;
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, ai->ai_protocol);
 	if (fd < 0) {
 		freeaddrinfo(res);
 		smpp_error(s, "socket: %s", strerror(errno));
@@ -625,7 +649,7 @@ smpp_connect(struct smpp *s)
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-	rc = connect(fd, res->ai_addr, res->ai_addrlen);
+	rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
 	freeaddrinfo(res);
 	if (rc < 0 && errno != EINPROGRESS) {
 		smpp_error(s, "connect %s:%d: %s", s->host, s->port,
@@ -682,7 +706,11 @@ smpp_submit_resp(struct smpp *s, uint32_t seq, uint32_t status,
 	if (status == SMPP_ESME_ROK) {
 		s->st.submitted++;
 		s->throttle_cur = s->throttle_min;
-		m->accepted++;
+		if (++m->accepted == m->nparts) {
+			/* nothing left to (re)send: keep only the counters */
+			free(m->part);
+			m->part = NULL;
+		}
 		if (!m->done) {
 			if (s->receipts && message_id[0] != '\0')
 				rcpt_add(s, m, message_id);
@@ -814,7 +842,9 @@ smpp_handle(struct smpp *s, const uint8_t *buf, size_t len)
 		}
 		log_info("smpp", "bound to %s:%d as transceiver", s->host,
 		    s->port);
-		s->backoff = s->backoff_min;
+		s->bound_at = smpp_now(s);
+		s->was_bound = true;
+		s->attempt = s->attempt_cur;	/* stay on a good address */
 		s->el_next = smpp_now(s) + s->enquire_ms;
 		s->st.last_error[0] = '\0';
 		smpp_set_state(s, SMPP_BOUND);
@@ -894,11 +924,11 @@ smpp_read(struct smpp *s)
 		}
 		s->rlen += (size_t)n;
 		off = 0;
-		while ((fl = smpp_pdu_frame(s->rbuf + off, s->rlen - off)) > 0 &&
-		    (size_t)fl <= s->rlen - off) {
+		while ((fl = smpp_pdu_frame(s->rbuf + off,
+		    s->rlen - off)) > 0 && (size_t)fl <= s->rlen - off) {
 			smpp_handle(s, s->rbuf + off, (size_t)fl);
 			if (s->gen != gen)
-				return;	/* link went down, buffer reset */
+				return;	/* link down, buffer reset */
 			off += (size_t)fl;
 		}
 		if (fl < 0) {
@@ -955,8 +985,8 @@ smpp_take_token(struct smpp *s, uint64_t now)
 	if (now > s->tokens_at) {
 		s->tokens += (double)(now - s->tokens_at) * s->max_rate /
 		    1000.0;
-		if (s->tokens > s->max_rate)
-			s->tokens = s->max_rate;
+		if (s->tokens > s->tokens_cap)
+			s->tokens = s->tokens_cap;
 		s->tokens_at = now;
 	}
 	if (s->tokens < 1.0)
@@ -1121,7 +1151,7 @@ smpp_new(struct ev *ev, const struct smpp_config *cfg,
 	s->enquire_ms = (uint64_t)(cfg->enquire_link_s > 0 ?
 	    cfg->enquire_link_s : 30) * 1000;
 	s->receipts = !cfg->no_receipts;
-	s->resp_ms = cfg->resp_timeout_ms > 0 ? cfg->resp_timeout_ms : 10000;
+	s->resp_ms = cfg->resp_timeout_ms > 0 ? cfg->resp_timeout_ms : 30000;
 	s->backoff_min = cfg->backoff_min_ms > 0 ? cfg->backoff_min_ms : 1000;
 	s->backoff_max = cfg->backoff_max_ms > 0 ? cfg->backoff_max_ms :
 	    60000;
@@ -1135,7 +1165,8 @@ smpp_new(struct ev *ev, const struct smpp_config *cfg,
 	s->next_seq = 1;
 	s->rbuf = xmalloc(SMPP_PDU_MAX);
 	s->infl = xcalloc(s->window, sizeof(*s->infl));
-	s->tokens = s->max_rate;
+	s->tokens_cap = s->max_rate / 5 > 1 ? s->max_rate / 5 : 1;
+	s->tokens = s->tokens_cap;
 	s->tokens_at = ev_now(ev);
 	s->ref = (uint8_t)(util_mono_ms() & 0xFF);
 	s->state = SMPP_DISCONNECTED;

@@ -1591,3 +1591,88 @@ fail:
 	store_rollback(st);
 	return -1;
 }
+
+/* --- provider messages ------------------------------------------------ */
+
+int
+store_provider_queued(struct store *st, const char *purpose, int limit,
+    store_provider_cb cb, void *arg)
+{
+	sqlite3_stmt *s = store_prep(st, "SELECT id, coalesce(conversation_id,"
+	    " 0), coalesce(phone, ''), coalesce(text, '') FROM sms_out WHERE "
+	    "purpose = ?1 AND state = 'queued' ORDER BY id LIMIT ?2");
+	struct store_provider_msg *v = NULL;
+	size_t n = 0, i;
+	int r;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, purpose, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, limit);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		v = xrealloc(v, (n + 1) * sizeof(*v));
+		v[n].id = sqlite3_column_int64(s, 0);
+		v[n].conversation_id = sqlite3_column_int64(s, 1);
+		col_text(s, 2, v[n].phone, sizeof(v[n].phone));
+		v[n].text = xstrdup((const char *)sqlite3_column_text(s, 3));
+		n++;
+	}
+	sqlite3_finalize(s);
+	for (i = 0; i < n; i++) {
+		cb(&v[i], arg);
+		free(v[i].text);
+	}
+	free(v);
+	return r == SQLITE_DONE ? (int)n : -1;
+}
+
+int
+store_sms_out_set_state(struct store *st, int64_t msg_id, const char *state,
+    int64_t now)
+{
+	sqlite3_stmt *s = store_prep(st, "UPDATE sms_out SET state = ?2, "
+	    "done_at = CASE WHEN ?2 IN ('sent', 'failed', 'uncertain', "
+	    "'delivered') AND done_at IS NULL THEN ?3 ELSE done_at END, "
+	    "text = CASE WHEN ?2 IN ('failed', 'uncertain', 'delivered') "
+	    "THEN NULL ELSE text END WHERE id = ?1 AND state <> ?2");
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, msg_id);
+	sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, now);
+	if (store_run(st, s) == -1)
+		return -1;
+	return sqlite3_changes(st->db) > 0 ? 1 : 0;
+}
+
+int64_t
+store_provider_recover(struct store *st, const char *purpose)
+{
+	sqlite3_stmt *s = store_prep(st, "UPDATE sms_out SET state = "
+	    "'uncertain', text = NULL WHERE purpose = ?1 AND state = "
+	    "'submitting'");
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, purpose, -1, SQLITE_STATIC);
+	if (store_run(st, s) == -1)
+		return -1;
+	return sqlite3_changes(st->db);
+}
+
+int64_t
+store_sms_out_conversation(struct store *st, int64_t msg_id)
+{
+	sqlite3_stmt *s = store_prep(st, "SELECT coalesce(conversation_id, 0) "
+	    "FROM sms_out WHERE id = ?1");
+	int64_t v = 0;
+
+	if (s == NULL)
+		return 0;
+	sqlite3_bind_int64(s, 1, msg_id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}

@@ -27,13 +27,23 @@
  *   - on_delivered() once per message when the receipts for all its parts
  *     said DELIVRD (ok = true) or the first one said something final and
  *     not delivered (ok = false).
- * Receipts whose message_id is unknown (sent by an earlier run, or after
- * the receipt table cap dropped the entry) are reported per part with
- * msg_key = 0.  msg_key 0 is therefore refused by smpp_submit().
+ * Receipt ids are matched exactly (no hex/decimal guessing: that could
+ * credit the wrong message).  Receipts whose message_id is unknown (sent
+ * by an earlier run, or after the receipt table cap dropped the entry)
+ * are reported per part with msg_key = 0.  msg_key 0 is therefore
+ * refused by smpp_submit().
  *
  * Strings passed to callbacks are borrowed until the callback returns.
  * Callbacks may call smpp_submit() and smpp_get_status() but must not
  * call smpp_free().
+ *
+ * Link: enquire_link every enquire_link_s; no answer to any request
+ * within resp_timeout_ms drops the link.  Reconnects back off from
+ * backoff_min_ms doubling to backoff_max_ms, and start over only after a
+ * link stayed bound 10 s (an SMSC that drops us right after each bind, or
+ * refuses the bind, is not hammered).  ESME_RTHROTTLED / ESME_RMSGQFUL
+ * pause all sending for throttle_ms, doubling up to 30 s while they
+ * repeat.
  *
  * TLS is not implemented: smpp_new() refuses cfg->tls = true.
  */
@@ -52,7 +62,7 @@ enum smpp_state {
 	SMPP_CONNECTING,	/* TCP connect in progress */
 	SMPP_BINDING,		/* bind_transceiver sent */
 	SMPP_BOUND,		/* sending */
-	SMPP_BIND_FAILED,	/* SMSC refused the bind; retrying with backoff */
+	SMPP_BIND_FAILED,	/* bind refused; retrying with backoff */
 	SMPP_UNBINDING,		/* smpp_stop(): draining, unbind sent */
 	SMPP_STOPPED		/* after smpp_stop() completed */
 };
@@ -65,20 +75,20 @@ struct smpp_config {
 	const char *host;		/* numeric or resolvable (blocking) */
 	int port;
 	const char *system_id;
-	const char *password;		/* used when password_file is empty */
+	const char *password;		/* when password_file is empty */
 	const char *password_file;	/* first line, re-read on each bind */
 	const char *system_type;
 	bool tls;			/* must be false (not implemented) */
-	const char *source_addr;	/* "HYVAKS": TON 5; "+358..."/digits: TON 1 */
-	int window;			/* outstanding submit_sm, default 10 */
-	int max_rate;			/* submit_sm per second, 0 = unlimited */
+	const char *source_addr;	/* "HYVAKS": TON 5; digits: TON 1 */
+	int window;			/* outstanding submit_sm (10) */
+	int max_rate;			/* submit_sm/s, 0 = unlimited */
 	int enquire_link_s;		/* default 30 */
-	bool no_receipts;		/* registered_delivery 0 instead of 1 */
-	int resp_timeout_ms;		/* any response, default 10000 */
+	bool no_receipts;		/* registered_delivery 0, not 1 */
+	int resp_timeout_ms;		/* any response (30000) */
 	int backoff_min_ms;		/* reconnect backoff, default 1000 */
 	int backoff_max_ms;		/* default 60000 */
-	int throttle_ms;		/* pause after RTHROTTLED, default 1000 */
-	size_t receipt_cap;		/* messages awaiting receipts, 100000 */
+	int throttle_ms;		/* pause on RTHROTTLED (1000) */
+	size_t receipt_cap;		/* awaiting receipts (100000) */
 };
 
 struct smpp_events {
@@ -103,7 +113,7 @@ struct smpp_status {
 	uint64_t failed;		/* messages */
 	uint64_t uncertain;		/* messages */
 	uint64_t delivered;		/* messages, receipts ok */
-	uint64_t undelivered;		/* messages, receipts final not ok */
+	uint64_t undelivered;		/* messages, final receipt not ok */
 	uint64_t throttled;		/* RTHROTTLED/RMSGQFUL answers */
 	uint64_t connects;		/* TCP connections made */
 	uint64_t binds_failed;
@@ -134,7 +144,10 @@ int smpp_submit(struct smpp *s, uint64_t msg_key, const char *dest_e164,
  */
 void smpp_stop(struct smpp *s);
 
-/* Close at once (no callbacks).  NULL is fine. */
+/*
+ * Close at once, without callbacks: queued and outstanding messages are
+ * forgotten (the daemon treats them as after a crash).  NULL is fine.
+ */
 void smpp_free(struct smpp *s);
 
 void smpp_get_status(const struct smpp *s, struct smpp_status *st);

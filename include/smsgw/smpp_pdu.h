@@ -64,11 +64,11 @@
 #define SMPP_NPI_E164		1
 
 /* esm_class bits. */
-#define SMPP_ESM_UDHI		0x40	/* short_message starts with a UDH */
-#define SMPP_ESM_RECEIPT	0x04	/* deliver_sm is a delivery receipt */
+#define SMPP_ESM_UDHI		0x40	/* short_message starts with UDH */
+#define SMPP_ESM_RECEIPT	0x04	/* deliver_sm is a receipt */
 
 /* data_coding. */
-#define SMPP_DCS_DEFAULT	0x00	/* GSM 7-bit, one septet per octet */
+#define SMPP_DCS_DEFAULT	0x00	/* GSM 7-bit, septet per octet */
 #define SMPP_DCS_UCS2		0x08	/* UTF-16BE */
 
 /* TLV tags. */

@@ -119,6 +119,28 @@ int64_t store_sms_out_count(struct store *st, const char *state);
 /* Drop the text and phone of settled messages (privacy). */
 int store_sms_out_forget(struct store *st, int64_t msg_id);
 
+/* Messages handed to a provider (no PDU parts): queued -> submitting ->
+ * sent|failed|uncertain -> delivered|failed. */
+struct store_provider_msg {
+	int64_t id, conversation_id;
+	char phone[20];
+	char *text;		/* owned */
+};
+typedef void (*store_provider_cb)(const struct store_provider_msg *m,
+    void *arg);
+/* Up to limit queued messages with this purpose, oldest first. */
+int store_provider_queued(struct store *st, const char *purpose, int limit,
+    store_provider_cb cb, void *arg);
+/* Set a message's state (and done_at when final); 1 changed, 0 no such
+ * message or already in that state, -1 error. */
+int store_sms_out_set_state(struct store *st, int64_t msg_id,
+    const char *state, int64_t now);
+/* After a restart: messages of purpose left "submitting" become
+ * "uncertain" (at most once).  Returns how many, or -1. */
+int64_t store_provider_recover(struct store *st, const char *purpose);
+/* conversation_id of a message, 0 if none or absent. */
+int64_t store_sms_out_conversation(struct store *st, int64_t msg_id);
+
 /* --- inbound SMS ------------------------------------------------------ */
 
 /* Commit one received part.  1 inserted, 0 duplicate, -1 error. */

@@ -934,6 +934,13 @@ engine_on_message(const struct store_inbound *in, void *arg)
 
 	if (store_begin(e->st) == -1)
 		return;
+	if (in->incomplete) {
+		/* Some parts never came: act on what did, and count it. */
+		store_counter_add(e->st, "sms_incomplete", 1);
+		log_info("survey", "a concatenated reply arrived incomplete "
+		    "(%d parts expected); using the parts received",
+		    in->total);
+	}
 	reply_parse(in->text, strlen(in->text), &rr);
 	if (sampler_phone_hmac(e->key, in->sender, hmac) == -1)
 		hmac[0] = '\0';

@@ -115,6 +115,24 @@ expect_eq "$(sql "$db3" "select count(*) from sms_in")" 10 "each reply stored ex
 expect_eq "$(sql "$db3" "select count(*) from sms_out where state = 'uncertain'")" 0 "no uncertain sends on the storage path"
 stop_gw
 
+# A concatenated reply whose last part never comes is delivered after the
+# reassembly timeout (10 min) with the parts received, and counted.
+t5=$(mktmp)
+start_emu "$t5"
+write_conf "$t5/c.conf" "$t5" 'modems = ( { name = "m1"; device = "'"$t5"'/m1"; } );'
+start_gw "$t5/c.conf" "$t5/log"
+wait_for "[ \"\$(modem_state $t5/c.conf m1)\" = ready ]" 5 || fail "not ready (incomplete)"
+emu "$t5" deliver-parts m1 +358406000001 55 2 1 "ensimmäinen osa " >/dev/null
+wait_for "[ \$(sql $t5/state/smsgwd.db \"select count(*) from sms_in\") -eq 1 ]" 5 || fail "part not stored"
+stop_gw
+SMSGWD_CLOCK_OFFSET_S=700 "$SMSGWD" -d -f "$t5/c.conf" 2>> "$t5/log" &
+gw_pid=$!
+_pids="$_pids $gw_pid"
+wait_for "[ \"\$(sql $t5/state/smsgwd.db \"select value from counters where name='sms_incomplete'\")\" = 1 ]" 70 ||
+	fail "incomplete message not delivered after the timeout"
+expect_match "$("$SMSGWCTL" -f "$t5/c.conf" --json review)" '"text":"ensimmäinen osa "' "incomplete text kept for review"
+stop_gw
+
 # The +CMGS fallback on a modem without storage send.
 t4=$(mktmp)
 start_emu "$t4" --no-storage-send

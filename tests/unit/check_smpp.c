@@ -265,7 +265,8 @@ teardown(void)
 	smsc_kill(smsc_pid, SIGTERM);
 	smsc_pid = -1;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	(void)system(cmd);
+	if (system(cmd) != 0)
+		fprintf(stderr, "teardown: cannot remove %s\n", dir);
 }
 
 static void

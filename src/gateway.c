@@ -765,6 +765,11 @@ gateway_reload(struct gateway *gw, char ***errs)
 		sdnotify_send("READY=1");
 		return -1;
 	}
+	if (strcmp(nc->state_dir, gw->conf->state_dir) != 0 ||
+	    strcmp(nc->spool_dir, gw->conf->spool_dir) != 0 ||
+	    strcmp(nc->control_socket, gw->conf->control_socket) != 0)
+		log_warnx("main", "new state_dir, spool_dir or control_socket "
+		    "take effect at the next restart");
 	if (strcmp(nc->transport, gw->conf->transport) != 0)
 		log_warnx("main", "a new transport takes effect at the next "
 		    "restart");

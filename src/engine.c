@@ -1041,22 +1041,6 @@ export_one(const char *text, void *arg)
 		json_object_array_add(arr, o);
 }
 
-static bool
-parse_rfc3339(const char *s, int64_t *out)
-{
-	struct spool_visit v;
-	char line[256], err[64];
-
-	/* Reuse the spool's validated RFC 3339 parser via a tiny record. */
-	snprintf(line, sizeof(line), "{\"visit_id\":\"x\",\"unit\":\"u\","
-	    "\"phone\":\"+358401234567\",\"ended_at\":\"%s\"}", s);
-	if (strchr(s, '"') != NULL || strchr(s, '\\') != NULL ||
-	    !spool_parse_line(line, strlen(line), &v, err, sizeof(err)))
-		return false;
-	*out = v.ended_at;
-	return true;
-}
-
 void
 engine_cmd_export(void *arg, json_object *args, struct ctl_reply *rep)
 {
@@ -1070,7 +1054,7 @@ engine_cmd_export(void *arg, json_object *args, struct ctl_reply *rep)
 		a1 = json_object_get_string(json_object_array_get_idx(args, 1));
 	if (a0 != NULL) {
 		if (strcmp(a0, "--since") != 0 || a1 == NULL ||
-		    !parse_rfc3339(a1, &since)) {
+		    !spool_parse_time(a1, &since)) {
 			rep->error = xstrdup("usage: export [--since RFC3339]"
 			    " (e.g. 2026-11-24T00:00:00+02:00)");
 			return;

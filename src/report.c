@@ -66,30 +66,6 @@ static const char *const rep_dashes[] = { "", "6 3", "2 3", "8 3 2 3" };
 
 /* ---- dates ------------------------------------------------------------ */
 
-static int64_t
-rep_days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static int
-rep_mdays(int64_t y, int m)
-{
-	static const int md[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
-	    30, 31 };
-
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 29;
-	return md[m - 1];
-}
-
 /* n decimal digits at *p; advances *p. */
 static bool
 rep_digits(const char **p, int n, int *v)
@@ -119,9 +95,9 @@ rep_parse_time(const char *s, bool date_ok, int64_t *epoch)
 	    !rep_digits(&p, 2, &mo) || *p++ != '-' ||
 	    !rep_digits(&p, 2, &d))
 		return false;
-	if (mo < 1 || mo > 12 || d < 1 || d > rep_mdays(y, mo))
+	if (mo < 1 || mo > 12 || d < 1 || d > util_month_days(y, mo))
 		return false;
-	t = rep_days_from_civil(y, mo, d) * 86400;
+	t = util_days_from_civil(y, mo, d) * 86400;
 	if (*p == '\0') {
 		if (!date_ok)
 			return false;

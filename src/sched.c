@@ -28,18 +28,6 @@ is_leap(int y)
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-static int
-month_days(int y, int m)
-{
-	static const int md[12] = {
-		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
-	};
-
-	if (m == 2 && is_leap(y))
-		return 29;
-	return md[m - 1];
-}
-
 /* Day of the year, 1-based. */
 static int
 day_of_year(int y, int m, int d)
@@ -47,7 +35,7 @@ day_of_year(int y, int m, int d)
 	int i, n = d;
 
 	for (i = 1; i < m; i++)
-		n += month_days(y, i);
+		n += util_month_days(y, i);
 	return n;
 }
 
@@ -99,7 +87,7 @@ sched_is_fi_holiday(int year, int month, int day)
 	int em, ed, easter, doy, wd;
 
 	if (month < 1 || month > 12 || day < 1 ||
-	    day > month_days(year, month))
+	    day > util_month_days(year, month))
 		return false;
 
 	switch (month * 100 + day) {
@@ -362,7 +350,7 @@ day_allowed(const struct sched_rules *r, const struct tm *tm)
 static void
 next_day(int *y, int *m, int *d)
 {
-	if (++*d > month_days(*y, *m)) {
+	if (++*d > util_month_days(*y, *m)) {
 		*d = 1;
 		if (++*m > 12) {
 			*m = 1;

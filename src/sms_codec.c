@@ -650,20 +650,6 @@ bcd2(unsigned char o)
 	return lo * 10 + hi;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t
-days_from_civil(int y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 /* TS 23.040 9.2.3.11: seven semi-octet pairs, zone in quarter hours. */
 static void
 ts_parse(const unsigned char *p, struct sms_codec_timestamp *ts)
@@ -693,8 +679,8 @@ ts_parse(const unsigned char *p, struct sms_codec_timestamp *ts)
 	if (d > dim)
 		return;
 	ts->tz_min = q * 15 * ((p[6] & 0x08) ? -1 : 1);
-	ts->epoch = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
-	    s - (int64_t)ts->tz_min * 60;
+	ts->epoch = util_days_from_civil(y, mo, d) * 86400 + h * 3600 +
+	    mi * 60 + s - (int64_t)ts->tz_min * 60;
 	ts->valid = true;
 }
 

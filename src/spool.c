@@ -136,31 +136,6 @@ digits(const char *s, int n, int *v)
 	return true;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t
-days_from_civil(int y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static int
-month_days(int y, int m)
-{
-	static const int md[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
-	    31 };
-
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 29;
-	return md[m - 1];
-}
-
 /*
  * RFC 3339 date-time: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM); "t"
  * and "z" may be lower case.  Returns NULL and sets *epoch, or a reason.
@@ -199,11 +174,11 @@ parse_rfc3339(const char *s, size_t n, int64_t *epoch)
 		return syntax;
 	if (i != n)
 		return syntax;
-	if (mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) || h > 23 ||
-	    mi > 59 || se > 60 || oh > 23 || om > 59)
+	if (mo < 1 || mo > 12 || d < 1 || d > util_month_days(y, mo) ||
+	    h > 23 || mi > 59 || se > 60 || oh > 23 || om > 59)
 		return range;
-	*epoch = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se -
-	    sign * (oh * 3600 + om * 60);
+	*epoch = util_days_from_civil(y, mo, d) * 86400 + h * 3600 +
+	    mi * 60 + se - sign * (oh * 3600 + om * 60);
 	return NULL;
 }
 
@@ -1192,4 +1167,15 @@ spool_expire(struct spool *sp, int64_t cutoff)
 		free(dir);
 	}
 	return n;
+}
+
+bool
+spool_parse_time(const char *s, int64_t *epoch)
+{
+	int64_t t;
+
+	if (parse_rfc3339(s, strlen(s), &t) != NULL)
+		return false;
+	*epoch = t;
+	return true;
 }

@@ -197,6 +197,10 @@ size_t		 spool_scan(struct spool *sp);
 /* .jsonl files left in new/ after the last scan (status). */
 size_t		 spool_backlog(const struct spool *sp);
 
+/* The RFC 3339 date-time the spool accepts for ended_at (with an
+ * offset or Z).  true and *epoch set, or false. */
+bool		 spool_parse_time(const char *s, int64_t *epoch);
+
 /*
  * Retention: delete files in done/ and rejected/ last modified before
  * cutoff (epoch seconds).  Returns the number deleted.

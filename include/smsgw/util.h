@@ -23,6 +23,11 @@ size_t strlcpy_s(char *dst, const char *src, size_t dstsize);
 uint64_t util_mono_ms(void);
 int64_t util_wall_ms(void);
 
+/* Calendar arithmetic (proleptic Gregorian, pure): days since
+ * 1970-01-01 of a date, and the days in month m (1..12) of year y. */
+int64_t util_days_from_civil(int64_t y, int m, int d);
+int util_month_days(int64_t y, int m);
+
 /* Create a directory and its parents (mode for the created ones). */
 int util_mkdirs(const char *path, unsigned mode);
 

@@ -176,6 +176,12 @@ jadd_str(json_object *o, const char *k, const char *v)
 	    NULL);
 }
 
+static void
+jadd_i64(json_object *o, const char *k, int64_t v)
+{
+	json_object_object_add(o, k, json_object_new_int64(v));
+}
+
 static char *
 conv_to_json(const struct survey_conv *c)
 {
@@ -206,20 +212,15 @@ conv_to_json(const struct survey_conv *c)
 		json_object *x = json_object_new_object();
 
 		jadd_str(x, "text", c->late[i].text);
-		json_object_object_add(x, "at",
-		    json_object_new_int64(c->late[i].at));
+		jadd_i64(x, "at", c->late[i].at);
 		json_object_array_add(l, x);
 	}
 	json_object_object_add(o, "late", l);
 	json_object_object_add(o, "revision", json_object_new_int(c->revision));
-	json_object_object_add(o, "invited_at",
-	    json_object_new_int64(c->invited_at));
-	json_object_object_add(o, "answered_at",
-	    json_object_new_int64(c->answered_at));
-	json_object_object_add(o, "expires_at",
-	    json_object_new_int64(c->expires_at));
-	json_object_object_add(o, "closed_at",
-	    json_object_new_int64(c->closed_at));
+	jadd_i64(o, "invited_at", c->invited_at);
+	jadd_i64(o, "answered_at", c->answered_at);
+	jadd_i64(o, "expires_at", c->expires_at);
+	jadd_i64(o, "closed_at", c->closed_at);
 	s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 	return s;
@@ -1084,24 +1085,17 @@ units_one(const struct store_unit_stats *u, void *arg)
 	jadd_str(o, "unit", u->unit);
 	json_object_object_add(o, "rate",
 	    json_object_new_double(engine_rate(x->e, u->unit)));
-	json_object_object_add(o, "visits", json_object_new_int64(u->visits));
-	json_object_object_add(o, "eligible",
-	    json_object_new_int64(u->eligible));
-	json_object_object_add(o, "sampled", json_object_new_int64(u->sampled));
-	json_object_object_add(o, "invited", json_object_new_int64(u->invited));
-	json_object_object_add(o, "delivered",
-	    json_object_new_int64(u->delivered));
-	json_object_object_add(o, "answered",
-	    json_object_new_int64(u->answered));
-	json_object_object_add(o, "opted_out",
-	    json_object_new_int64(u->optout));
-	json_object_object_add(o, "invalid", json_object_new_int64(u->invalid));
-	json_object_object_add(o, "promoters",
-	    json_object_new_int64(u->promoters));
-	json_object_object_add(o, "passives",
-	    json_object_new_int64(u->passives));
-	json_object_object_add(o, "detractors",
-	    json_object_new_int64(u->detractors));
+	jadd_i64(o, "visits", u->visits);
+	jadd_i64(o, "eligible", u->eligible);
+	jadd_i64(o, "sampled", u->sampled);
+	jadd_i64(o, "invited", u->invited);
+	jadd_i64(o, "delivered", u->delivered);
+	jadd_i64(o, "answered", u->answered);
+	jadd_i64(o, "opted_out", u->optout);
+	jadd_i64(o, "invalid", u->invalid);
+	jadd_i64(o, "promoters", u->promoters);
+	jadd_i64(o, "passives", u->passives);
+	jadd_i64(o, "detractors", u->detractors);
 	if (answered > 0)
 		json_object_object_add(o, "nps", json_object_new_double(
 		    100.0 * (double)(u->promoters - u->detractors) /
@@ -1155,7 +1149,7 @@ review_one(const struct store_review_item *it, void *arg)
 	json_object *arr = arg, *o = json_object_new_object();
 	char t[32];
 
-	json_object_object_add(o, "id", json_object_new_int64(it->id));
+	jadd_i64(o, "id", it->id);
 	fmt_time(it->received_at, t, sizeof(t));
 	jadd_str(o, "received_at", t);
 	jadd_str(o, "reason", it->reason);

@@ -452,6 +452,22 @@ col_text(sqlite3_stmt *s, int i, char *dst, size_t len)
 	strlcpy_s(dst, t != NULL ? (const char *)t : "", len);
 }
 
+/* One integer from sql (0 when it yields no row), with ?1 bound to v. */
+static int64_t
+store_scalar_i(struct store *st, const char *sql, int64_t v)
+{
+	sqlite3_stmt *s = store_prep(st, sql);
+	int64_t r = 0;
+
+	if (s == NULL)
+		return 0;
+	sqlite3_bind_int64(s, 1, v);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		r = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return r;
+}
+
 /* One integer from sql, with ?1 = a (if not NULL) and ?2 = b (if used). */
 static int64_t
 store_scalar(struct store *st, const char *sql, const char *a, int64_t b)
@@ -573,17 +589,9 @@ store_sms_part_next(struct store *st, const char *modem, int64_t now,
 int64_t
 store_sms_next_retry(struct store *st, int64_t now)
 {
-	sqlite3_stmt *s = store_prep(st, "SELECT min(next_attempt_at) FROM "
-	    "sms_out_parts WHERE state = 'queued' AND next_attempt_at > ?1");
-	int64_t v = 0;
-
-	if (s == NULL)
-		return 0;
-	sqlite3_bind_int64(s, 1, now);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
+	return store_scalar_i(st, "SELECT coalesce(min(next_attempt_at), 0) "
+	    "FROM sms_out_parts WHERE state = 'queued' AND next_attempt_at > "
+	    "?1", now);
 }
 
 int
@@ -1664,15 +1672,6 @@ store_provider_recover(struct store *st, const char *purpose)
 int64_t
 store_sms_out_conversation(struct store *st, int64_t msg_id)
 {
-	sqlite3_stmt *s = store_prep(st, "SELECT coalesce(conversation_id, 0) "
-	    "FROM sms_out WHERE id = ?1");
-	int64_t v = 0;
-
-	if (s == NULL)
-		return 0;
-	sqlite3_bind_int64(s, 1, msg_id);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
+	return store_scalar_i(st, "SELECT coalesce(conversation_id, 0) FROM "
+	    "sms_out WHERE id = ?1", msg_id);
 }

@@ -615,13 +615,32 @@ at_chat_pdu_missing(struct at_chat *chat)
 
 /* Token handlers. */
 
+/* Does a registered URC handler claim this line? */
 static bool
-at_chat_prefix_match(const struct at_cmd *cmd, const char *line)
+at_chat_urc_claims(const struct at_chat *chat, const char *line)
+{
+	const struct at_notify *n;
+
+	for (n = chat->notify; n != NULL; n = n->next)
+		if (!n->removed && strncmp(line, n->prefix, n->plen) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Is line part of the answer to cmd?  A command that accepts every line
+ * (prefixes NULL) still never takes a line a URC handler is registered
+ * for: a "+CMTI:" arriving during "AT+CMGD" must reach its handler, or
+ * the new SMS would wait in the modem until the next full listing.
+ */
+static bool
+at_chat_prefix_match(const struct at_chat *chat, const struct at_cmd *cmd,
+    const char *line)
 {
 	size_t i;
 
 	if (cmd->nprefixes == (size_t)-1)
-		return true;
+		return !at_chat_urc_claims(chat, line);
 	for (i = 0; i < cmd->nprefixes; i++)
 		if (strncmp(line, cmd->prefix[i], strlen(cmd->prefix[i])) == 0)
 			return true;
@@ -672,7 +691,7 @@ at_chat_on_line(struct at_chat *chat, const char *line, size_t len)
 			at_chat_complete(chat, status, err, line);
 			return;
 		}
-		if (at_chat_prefix_match(chat->cur, line)) {
+		if (at_chat_prefix_match(chat, chat->cur, line)) {
 			at_chat_add_line(chat, line, len);
 			if (strncmp(line, "+CMGL:", 6) == 0 ||
 			    strncmp(line, "+CMGR:", 6) == 0) {

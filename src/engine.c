@@ -979,6 +979,17 @@ done:
 	sms_kick(e->sms);
 }
 
+/* Finish a transaction begun with own = !store_in_transaction(): commit
+ * (or roll back on failure) only if we opened it. */
+static void
+engine_txn_end(struct engine *e, bool own, bool ok)
+{
+	if (!own)
+		return;
+	if (!ok || store_commit(e->st) == -1)
+		store_rollback(e->st);
+}
+
 void
 engine_on_final(int64_t msg_id, int64_t conversation_id, const char *purpose,
     const char *modem, const char *state, void *arg)
@@ -987,22 +998,25 @@ engine_on_final(int64_t msg_id, int64_t conversation_id, const char *purpose,
 	struct store_conv sc;
 	struct survey_conv c;
 	int64_t now = now_s();
+	bool own;
 
 	(void)msg_id;
 	if (conversation_id <= 0 || (strcmp(purpose, "invitation") != 0 &&
 	    strcmp(purpose, "link_invitation") != 0))
 		return;
-	if (store_begin(e->st) == -1)
+	/* Called from the SMS pipeline, sometimes inside its transaction
+	 * (recovery, status reports): join it rather than nest. */
+	own = !store_in_transaction(e->st);
+	if (own && store_begin(e->st) == -1)
 		return;
 	if (store_conv_get(e->st, conversation_id, &sc) != 1) {
-		store_rollback(e->st);
+		if (own)
+			store_rollback(e->st);
 		return;
 	}
 	if (strcmp(purpose, "link_invitation") == 0) {
 		engine_link_final(e, &sc, state, now);
-		if (store_conv_update(e->st, &sc) == -1 ||
-		    store_commit(e->st) == -1)
-			store_rollback(e->st);
+		engine_txn_end(e, own, store_conv_update(e->st, &sc) == 0);
 		store_conv_clear(&sc);
 		return;
 	}
@@ -1026,8 +1040,7 @@ engine_on_final(int64_t msg_id, int64_t conversation_id, const char *purpose,
 		log_warnx("survey", "conversation %lld: the invitation could "
 		    "not be sent", (long long)sc.id);
 	}
-	if (store_conv_update(e->st, &sc) == -1 || store_commit(e->st) == -1)
-		store_rollback(e->st);
+	engine_txn_end(e, own, store_conv_update(e->st, &sc) == 0);
 	store_conv_clear(&sc);
 }
 

@@ -35,6 +35,7 @@ struct sms_modem {
 	uint64_t gen;
 	struct store_part cur;
 	uint32_t retry_timer;
+	int full_strikes;	/* storage full right after a recovery */
 	struct sms_counters cnt;
 };
 
@@ -271,8 +272,21 @@ cmgw_done(bool ok, const struct at_response *r, void *arg)
 		return;
 	}
 	if (!ok) {
-		/* 302 not allowed, 303 not supported, 321/322 storage
-		 * trouble: this modem cannot send through storage. */
+		/* 322 storage full: settle what is stored (+CMGL) and try
+		 * again; only if it is still full fall back to +CMGS. */
+		if (r->status == AT_STATUS_CMS_ERROR && r->error == 322 &&
+		    ++sm->full_strikes < 2) {
+			log_info("sms", "%s: message storage full; settling "
+			    "stored messages", modem_name(sm->m));
+			strlcpy_s(sm->cur.state, "queued",
+			    sizeof(sm->cur.state));
+			sms_part_commit(sm->s, &sm->cur, "storage full");
+			sm->need_recovery = true;
+			chain_end(sm);
+			return;
+		}
+		/* 302 not allowed, 303 not supported, 310 no SIM, 321/322
+		 * storage trouble: this modem cannot send through storage. */
 		if (r->status == AT_STATUS_CMS_ERROR && (r->error == 302 ||
 		    r->error == 303 || r->error == 321 || r->error == 322 ||
 		    r->error == 310)) {
@@ -289,6 +303,7 @@ cmgw_done(bool ok, const struct at_response *r, void *arg)
 		chain_end(sm);
 		return;
 	}
+	sm->full_strikes = 0;
 	at_result_iter_init(&it, r);
 	if (!at_result_iter_next(&it, "+CMGW:") ||
 	    !at_result_iter_next_number(&it, &idx) || idx < 0) {

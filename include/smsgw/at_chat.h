@@ -9,7 +9,8 @@
  *      (OK, CONNECT, ERROR, NO CARRIER, BUSY, NO ANSWER, NO DIALTONE,
  *      +CME ERROR:, +CMS ERROR:, +EXT ERROR:, COMMAND NOT SUPPORT)
  *      completes it, and a line starting with one of its prefixes is kept
- *      as its response (prefixes NULL: every line is kept);
+ *      as its response (prefixes NULL: every line is kept, except lines
+ *      a URC handler is registered for);
  *   3. any other line goes to the URC handlers registered for its prefix;
  *   4. a line nobody claims is logged at debug level and dropped.
  * So an unsolicited "+CMTI:" can never become the answer of "AT+CSQ".
@@ -79,7 +80,8 @@ void at_chat_free(struct at_chat *chat);
 
 /*
  * Queue cmd (without "\r").  prefixes is a NULL-terminated array of
- * response line prefixes (copied), or NULL to accept every line.
+ * response line prefixes (copied), or NULL to accept every line but those
+ * claimed by a registered URC handler.
  * timeout_ms 0 means AT_CHAT_DEFAULT_TIMEOUT_MS; the timer starts when
  * the command is written.  Returns an id, or 0 if cmd is empty or holds
  * '\r'/'\n', or the chat is disconnected or being freed (then arg is

@@ -250,6 +250,28 @@ START_TEST(test_simple_command)
 }
 END_TEST
 
+/* A command that takes every line (prefixes NULL) must still leave a URC
+ * someone registered for to its handler (a +CMTI during AT+CMGD). */
+START_TEST(test_accept_all_leaves_urcs)
+{
+	struct rec r = {0};
+	struct urc u = {0};
+
+	ck_assert_uint_ne(
+	    at_chat_register(chat, "+CMTI:", false, urc_cb, &u, NULL), 0);
+	ck_assert_uint_ne(
+	    at_chat_send(chat, "AT+CMGD=3", NULL, 1000, rec_cb, &r, rec_free),
+	    0);
+	expect_written("AT+CMGD=3\r");
+	modem_says("\r\n+CMTI: \"ME\",7\r\nsome info\r\n\r\nOK\r\n");
+	ck_assert_int_eq(r.calls, 1);
+	ck_assert(r.ok);
+	ck_assert_str_eq(r.lines, "some info|");
+	ck_assert_int_eq(u.calls, 1);
+	ck_assert_str_eq(u.log, "+CMTI: \"ME\",7/-;");
+}
+END_TEST
+
 /* The same transcript at many random split points. */
 START_TEST(test_random_splits)
 {
@@ -936,6 +958,7 @@ at_chat_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_simple_command);
+	tcase_add_test(tc, test_accept_all_leaves_urcs);
 	tcase_add_test(tc, test_random_splits);
 	tcase_add_test(tc, test_unknown_lines_ignored);
 	tcase_add_test(tc, test_fifo_one_in_flight);

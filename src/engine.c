@@ -28,7 +28,7 @@
 #include "smsgw/util.h"
 
 #define TICK_MS 1000
-#define DUE_PER_PASS 25
+#define DUE_PER_PASS 100
 
 struct engine {
 	struct spool *spool;
@@ -702,7 +702,9 @@ engine_invite(const struct store_visit *v, void *arg)
 	struct store_conv sc;
 	int64_t now = now_s();
 
-	if (store_begin(e->st) == -1)
+	/* One savepoint per visit inside the pass's transaction: a visit
+	 * that fails is undone alone and retried at the next pass. */
+	if (store_savepoint(e->st) == -1)
 		return;
 	sv.age = v->age;
 	sv.flags = v->flags;
@@ -713,21 +715,21 @@ engine_invite(const struct store_visit *v, void *arg)
 	if (verdict != SAMPLER_ELIGIBLE) {
 		store_visit_set_state(e->st, v->visit_id, "ineligible",
 		    sampler_verdict_name(verdict));
-		store_commit(e->st);
+		store_savepoint_keep(e->st);
 		return;
 	}
 	if (e->conf->schedule.stale_hours > 0 && now > v->ended_at +
 	    (int64_t)e->conf->schedule.stale_hours * 3600) {
 		store_visit_set_state(e->st, v->visit_id, "stale", NULL);
-		store_commit(e->st);
+		store_savepoint_keep(e->st);
 		return;
 	}
 	if (strcmp(e->conf->transport, "smpp") == 0) {
 		if (engine_invite_link(e, v, now) == -1 ||
 		    store_invite_add(e->st, v->phone_hmac, v->unit, now) == -1 ||
 		    store_visit_set_state(e->st, v->visit_id, "invited",
-		    NULL) == -1 || store_commit(e->st) == -1) {
-			store_rollback(e->st);
+		    NULL) == -1 || store_savepoint_keep(e->st) == -1) {
+			store_savepoint_undo(e->st);
 			log_warnx("survey", "link invitation not recorded; "
 			    "retrying");
 		}
@@ -750,8 +752,8 @@ engine_invite(const struct store_visit *v, void *arg)
 	    engine_apply(e, &sc, &c, &acts, NULL, now) == -1 ||
 	    store_invite_add(e->st, v->phone_hmac, v->unit, now) == -1 ||
 	    store_visit_set_state(e->st, v->visit_id, "invited", NULL) == -1 ||
-	    store_commit(e->st) == -1) {
-		store_rollback(e->st);
+	    store_savepoint_keep(e->st) == -1) {
+		store_savepoint_undo(e->st);
 		log_warnx("survey", "visit invitation not recorded; retrying");
 	} else
 		log_debug("survey", "conversation %lld: invitation queued",
@@ -852,8 +854,17 @@ engine_tick(void *arg)
 		    engine_tick, e);
 		return;
 	}
-	n = store_visits_due(e->st, now, e->conf->schedule.pace_ms > 0 ? 1 :
-	    DUE_PER_PASS, engine_invite, e);
+	/* One transaction (one fsync) per pass, a savepoint per visit. */
+	if (store_begin(e->st) == -1)
+		n = 0;
+	else {
+		n = store_visits_due(e->st, now, e->conf->schedule.pace_ms > 0 ?
+		    1 : DUE_PER_PASS, engine_invite, e);
+		if (n < 0 || store_commit(e->st) == -1) {
+			store_rollback(e->st);
+			n = 0;
+		}
+	}
 	if (n > 0)
 		sms_kick(e->sms);
 	e->timer = ev_timer_add(e->ev, n >= DUE_PER_PASS ? 0 :

@@ -12,8 +12,8 @@
 #include "smsgw/store.h"
 #include "smsgw/util.h"
 
-#define PUMP_MS 500
-#define HANDOFF_MAX 200	/* messages handed over per pass */
+#define PUMP_MS 50	/* at most this late: hand-off and state flush */
+#define HANDOFF_MAX 500	/* messages handed over per pass */
 
 struct provider {
 	struct ev *ev;
@@ -24,6 +24,17 @@ struct provider {
 	uint32_t timer;
 	int64_t recovered_uncertain;
 	unsigned handed;	/* in smpp's hands, not yet resolved */
+	/*
+	 * Outcomes waiting to be written: one transaction per pass instead
+	 * of one per submit_sm_resp.  A crash before the flush leaves those
+	 * messages "submitting", i.e. uncertain and never resent: at most
+	 * once still holds, at the cost of under-reporting a few sends.
+	 */
+	struct {
+		int64_t id;
+		const char *state;	/* static */
+	} *done;
+	size_t ndone, capdone;
 	struct {		/* parts acknowledged, per multipart message */
 		uint64_t key;
 		unsigned acked;
@@ -73,14 +84,43 @@ now_s(void)
 	return util_wall_ms() / 1000;
 }
 
+/* Record an outcome; written at the next flush. */
 static void
 provider_set(struct provider *p, int64_t id, const char *state)
 {
-	int r = store_sms_out_set_state(p->st, (int64_t)id, state, now_s());
+	if (p->ndone == p->capdone) {
+		p->capdone = p->capdone ? p->capdone * 2 : 64;
+		p->done = xrealloc(p->done, p->capdone * sizeof(*p->done));
+	}
+	p->done[p->ndone].id = id;
+	p->done[p->ndone].state = state;
+	p->ndone++;
+}
 
-	if (r == 1 && p->cb != NULL)
-		p->cb(id, store_sms_out_conversation(p->st, id), state,
-		    p->arg);
+/* Write the outcomes in one transaction, then tell the engine. */
+static void
+provider_flush(struct provider *p)
+{
+	int64_t now = now_s();
+	size_t i;
+
+	if (p->ndone == 0)
+		return;
+	if (store_begin(p->st) == -1)
+		return;	/* try again at the next pass */
+	for (i = 0; i < p->ndone; i++) {
+		int r = store_sms_out_set_state(p->st, p->done[i].id,
+		    p->done[i].state, now);
+
+		if (r == 1 && p->cb != NULL)
+			p->cb(p->done[i].id, store_sms_out_conversation(p->st,
+			    p->done[i].id), p->done[i].state, p->arg);
+	}
+	if (store_commit(p->st) == -1) {
+		store_rollback(p->st);
+		return;
+	}
+	p->ndone = 0;
 }
 
 static void
@@ -187,6 +227,7 @@ pump(void *arg)
 	struct smpp_status ss;
 
 	p->timer = ev_timer_add(p->ev, PUMP_MS, pump, p);
+	provider_flush(p);
 	smpp_get_status(p->smpp, &ss);
 	if (ss.state != SMPP_BOUND || ss.queued > HANDOFF_MAX)
 		return;
@@ -244,7 +285,9 @@ provider_free(struct provider *p)
 		return;
 	ev_timer_del(p->ev, p->timer);
 	smpp_stop(p->smpp);
+	provider_flush(p);
 	smpp_free(p->smpp);
+	free(p->done);
 	free(p->acks);
 	free(p);
 }

@@ -64,6 +64,7 @@ static const char *const migrations[] = {
 	" created_at INTEGER NOT NULL, not_before INTEGER NOT NULL DEFAULT 0,"
 	" done_at INTEGER);"
 	"CREATE INDEX sms_out_state ON sms_out(state, not_before);"
+	"CREATE INDEX sms_out_purpose ON sms_out(purpose, state, id);"
 	"CREATE TABLE sms_out_parts ("
 	" msg_id INTEGER NOT NULL, seq INTEGER NOT NULL, pdu TEXT NOT NULL,"
 	" tpdu_len INTEGER NOT NULL, state TEXT NOT NULL, modem TEXT,"
@@ -123,10 +124,22 @@ static const char *const stmt_sql[ST_COUNT] = {
 	"SELECT value FROM counters WHERE name = ?1",
 };
 
+#define STORE_CACHE_MAX 96
+
+/* A prepared statement kept for reuse, keyed by its SQL text's address
+ * (every query here is a string literal). */
+struct store_cached {
+	const char *sql;
+	sqlite3_stmt *stmt;
+	bool busy;
+};
+
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST_COUNT];
 	char journal[16];
+	struct store_cached cache[STORE_CACHE_MAX];
+	size_t ncache;
 };
 
 static int
@@ -254,6 +267,8 @@ store_close(struct store *st)
 		return;
 	for (i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
+	for (i = 0; i < (int)st->ncache; i++)
+		sqlite3_finalize(st->cache[i].stmt);
 	if (st->db != NULL)
 		sqlite3_close(st->db);
 	free(st);
@@ -263,6 +278,25 @@ int
 store_begin(struct store *st)
 {
 	return store_exec(st, "BEGIN IMMEDIATE");
+}
+
+int
+store_savepoint(struct store *st)
+{
+	return store_exec(st, "SAVEPOINT unit");
+}
+
+int
+store_savepoint_keep(struct store *st)
+{
+	return store_exec(st, "RELEASE unit");
+}
+
+void
+store_savepoint_undo(struct store *st)
+{
+	store_exec(st, "ROLLBACK TO unit");
+	store_exec(st, "RELEASE unit");
 }
 
 bool
@@ -407,16 +441,55 @@ store_counter_get(struct store *st, const char *name)
 
 /* One-off statements: prepared per call (cached by sqlite's own
  * statement cache would need a wrapper; these run a few times per SMS). */
+/*
+ * A statement for sql, prepared once and reused (preparing costs more
+ * than running most of these).  Give it back with store_done().  A
+ * statement already in use (re-entrancy) gets a fresh, uncached one.
+ */
 static sqlite3_stmt *
 store_prep(struct store *st, const char *sql)
 {
 	sqlite3_stmt *s = NULL;
+	size_t i;
 
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+	for (i = 0; i < st->ncache; i++)
+		if (st->cache[i].sql == sql && !st->cache[i].busy) {
+			st->cache[i].busy = true;
+			return st->cache[i].stmt;
+		}
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s,
+	    NULL) != SQLITE_OK) {
 		log_warnx("store", "prepare: %s", sqlite3_errmsg(st->db));
 		return NULL;
 	}
+	for (i = 0; i < st->ncache; i++)
+		if (st->cache[i].sql == sql)
+			return s;	/* in use: this one stays uncached */
+	if (st->ncache < STORE_CACHE_MAX) {
+		st->cache[st->ncache].sql = sql;
+		st->cache[st->ncache].stmt = s;
+		st->cache[st->ncache].busy = true;
+		st->ncache++;
+	}
 	return s;
+}
+
+/* Give back a statement from store_prep(). */
+static void
+store_done(struct store *st, sqlite3_stmt *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < st->ncache; i++)
+		if (st->cache[i].stmt == s) {
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			st->cache[i].busy = false;
+			return;
+		}
+	sqlite3_finalize(s);
 }
 
 static int
@@ -427,7 +500,7 @@ store_run(struct store *st, sqlite3_stmt *s)
 	if (s == NULL)
 		return -1;
 	r = sqlite3_step(s);
-	sqlite3_finalize(s);
+	store_done(st, s);
 	if (r != SQLITE_DONE && r != SQLITE_ROW) {
 		log_warnx("store", "%s", sqlite3_errmsg(st->db));
 		return -1;
@@ -464,7 +537,7 @@ store_scalar_i(struct store *st, const char *sql, int64_t v)
 	sqlite3_bind_int64(s, 1, v);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		r = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	store_done(st, s);
 	return r;
 }
 
@@ -483,7 +556,7 @@ store_scalar(struct store *st, const char *sql, const char *a, int64_t b)
 		sqlite3_bind_int64(s, 2, b);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	store_done(st, s);
 	return v;
 }
 
@@ -582,7 +655,7 @@ store_sms_part_next(struct store *st, const char *modem, int64_t now,
 	r = sqlite3_step(s);
 	if (r == SQLITE_ROW)
 		part_from_row(s, out);
-	sqlite3_finalize(s);
+	store_done(st, s);
 	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
 }
 
@@ -684,7 +757,7 @@ store_sms_parts_inflight(struct store *st, const char *modem,
 		part_from_row(s, &p);
 		cb(&p, arg);
 	}
-	sqlite3_finalize(s);
+	store_done(st, s);
 	return r == SQLITE_DONE ? 0 : -1;
 }
 
@@ -704,7 +777,7 @@ store_sms_part_by_mr(struct store *st, const char *modem, int mr,
 	r = sqlite3_step(s);
 	if (r == SQLITE_ROW)
 		part_from_row(s, out);
-	sqlite3_finalize(s);
+	store_done(st, s);
 	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
 }
 
@@ -720,7 +793,7 @@ store_sms_out_state(struct store *st, int64_t msg_id)
 	sqlite3_bind_int64(s, 1, msg_id);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		v = xstrdup((const char *)sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
+	store_done(st, s);
 	return v;
 }
 
@@ -813,7 +886,7 @@ store_sms_in_ready(struct store *st, int64_t incomplete_before,
 		v = xrealloc(v, (n + 1) * sizeof(*v));
 		v[n++] = in;
 	}
-	sqlite3_finalize(g);
+	store_done(st, g);
 	for (i = 0; i < n; i++) {
 		struct store_inbound *in = &v[i];
 		sqlite3_stmt *p;
@@ -845,7 +918,7 @@ store_sms_in_ready(struct store *st, int64_t incomplete_before,
 			len += tl;
 			text[len] = '\0';
 		}
-		sqlite3_finalize(p);
+		store_done(st, p);
 		in->text = text;
 	}
 	for (i = 0; i < n; i++) {
@@ -990,7 +1063,7 @@ store_visits_due(struct store *st, int64_t now, int limit,
 	sqlite3_bind_int(s, 2, limit);
 	while ((r = sqlite3_step(s)) == SQLITE_ROW && n < (size_t)limit)
 		visit_from_row(s, &v[n++]);
-	sqlite3_finalize(s);
+	store_done(st, s);
 	for (i = 0; i < n; i++)
 		cb(&v[i], arg);
 	free(v);
@@ -1200,7 +1273,7 @@ conv_one(struct store *st, sqlite3_stmt *s, struct store_conv *c)
 	r = sqlite3_step(s);
 	if (r == SQLITE_ROW)
 		conv_from_row(s, c);
-	sqlite3_finalize(s);
+	store_done(st, s);
 	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
 }
 
@@ -1247,7 +1320,7 @@ store_convs_expired(struct store *st, int64_t now, int64_t **ids, size_t *n)
 		*ids = xrealloc(*ids, (*n + 1) * sizeof(**ids));
 		(*ids)[(*n)++] = sqlite3_column_int64(s, 0);
 	}
-	sqlite3_finalize(s);
+	store_done(st, s);
 	return r == SQLITE_DONE ? 0 : -1;
 }
 
@@ -1343,7 +1416,7 @@ store_responses_export(struct store *st, int64_t since, store_text_cb cb,
 	sqlite3_bind_int64(s, 1, since);
 	while ((r = sqlite3_step(s)) == SQLITE_ROW)
 		cb((const char *)sqlite3_column_text(s, 0), arg);
-	sqlite3_finalize(s);
+	store_done(st, s);
 	return r == SQLITE_DONE ? 0 : -1;
 }
 
@@ -1392,7 +1465,7 @@ store_units(struct store *st, store_unit_cb cb, void *arg)
 		u.detractors = sqlite3_column_int64(s, 11);
 		cb(&u, arg);
 	}
-	sqlite3_finalize(s);
+	store_done(st, s);
 	return r == SQLITE_DONE ? 0 : -1;
 }
 
@@ -1433,7 +1506,7 @@ store_review_list(struct store *st, store_review_cb cb, void *arg)
 		it.text = (const char *)sqlite3_column_text(s, 4);
 		cb(&it, arg);
 	}
-	sqlite3_finalize(s);
+	store_done(st, s);
 	return r == SQLITE_DONE ? 0 : -1;
 }
 
@@ -1456,7 +1529,7 @@ store_review_resolve(struct store *st, int64_t id, const char *res,
 		*conversation_id = sqlite3_column_int64(s, 0);
 	while (r == SQLITE_ROW)
 		r = sqlite3_step(s);
-	sqlite3_finalize(s);
+	store_done(st, s);
 	if (r != SQLITE_DONE)
 		return -1;
 	return sqlite3_changes(st->db) > 0 ? 1 : 0;
@@ -1479,7 +1552,7 @@ store_outbox_pending(struct store *st, size_t max,
 		rows[*n].body = xstrdup((const char *)sqlite3_column_text(s, 1));
 		(*n)++;
 	}
-	sqlite3_finalize(s);
+	store_done(st, s);
 	return r == SQLITE_DONE || r == SQLITE_ROW ? 0 : -1;
 }
 
@@ -1625,7 +1698,7 @@ store_provider_queued(struct store *st, const char *purpose, int limit,
 		v[n].text = xstrdup((const char *)sqlite3_column_text(s, 3));
 		n++;
 	}
-	sqlite3_finalize(s);
+	store_done(st, s);
 	for (i = 0; i < n; i++) {
 		cb(&v[i], arg);
 		free(v[i].text);

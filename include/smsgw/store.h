@@ -29,6 +29,11 @@ struct store *store_open(const char *path, char **errmsg);
 void store_close(struct store *st);	/* NULL is fine */
 
 int store_begin(struct store *st);
+/* A savepoint inside a transaction: one unit of work that can be undone
+ * alone (store_savepoint_undo) or kept (store_savepoint_keep). */
+int store_savepoint(struct store *st);
+int store_savepoint_keep(struct store *st);
+void store_savepoint_undo(struct store *st);
 /* Is a transaction open (so a caller's writes join it)? */
 bool store_in_transaction(struct store *st);
 int store_commit(struct store *st);

@@ -36,6 +36,14 @@ struct sms_modem {
 	struct store_part cur;
 	uint32_t retry_timer;
 	int full_strikes;	/* storage full right after a recovery */
+	/*
+	 * The stored copy of the part just sent, deleted on the same line
+	 * as the next write ("AT+CMGD=i;+CMGW=n": one exchange less per
+	 * SMS); -1 none.  Its "sent" state is committed already, so a crash
+	 * leaves only an unclaimed STO SENT copy that recovery deletes.
+	 */
+	int pending_delete;
+	bool no_chain;		/* the modem refused a chained line */
 	struct sms_counters cnt;
 };
 
@@ -243,10 +251,23 @@ cmss_done(bool ok, const struct at_response *r, void *arg)
 	sm->cur.storage_index = -1;
 	sms_part_commit(sm->s, &sm->cur, NULL);
 	sm->cnt.sent++;
-	/* Delete the stored copy (if we crash first, recovery deletes the
-	 * unclaimed "STO SENT" copy). */
-	sm_delete(sm, c->index);
+	/* Delete the stored copy with the next write, or now if none comes
+	 * (if we crash first, recovery deletes the unclaimed STO SENT copy). */
+	if (sm->no_chain)
+		sm_delete(sm, c->index);
+	else
+		sm->pending_delete = c->index;
 	chain_end(sm);
+}
+
+/* Issue a delete still waiting for a write to ride on. */
+static void
+sms_flush_delete(struct sms_modem *sm)
+{
+	if (sm->pending_delete >= 0) {
+		sm_delete(sm, sm->pending_delete);
+		sm->pending_delete = -1;
+	}
 }
 
 static void
@@ -254,6 +275,7 @@ cmgw_done(bool ok, const struct at_response *r, void *arg)
 {
 	static const char *const pfx[] = { "+CMSS:", NULL };
 	struct sms_modem *sm = sctx_get(arg);
+	struct sctx *c = arg;
 	struct at_result_iter it;
 	char cmd[32];
 	int idx = -1;
@@ -270,6 +292,23 @@ cmgw_done(bool ok, const struct at_response *r, void *arg)
 		sm->need_recovery = true;
 		chain_end(sm);
 		return;
+	}
+	if (c->index >= 0) {
+		/* This write carried the delete of index c->index. */
+		if (r->status == AT_STATUS_ERROR) {
+			/* A plain ERROR: the modem may not take a chained line.
+			 * Delete on its own (harmless if it ran) and write
+			 * again without chaining. */
+			log_info("sms", "%s: chained +CMGD;+CMGW refused; "
+			    "sending them apart", modem_name(sm->m));
+			sm->no_chain = true;
+			sm_delete(sm, c->index);
+			strlcpy_s(sm->cur.state, "queued",
+			    sizeof(sm->cur.state));
+			sms_part_commit(sm->s, &sm->cur, NULL);
+			chain_end(sm);
+			return;
+		}
 	}
 	if (!ok) {
 		/* 322 storage full: settle what is stored (+CMGL) and try
@@ -382,14 +421,15 @@ sms_pump(struct sms_modem *sm)
 	struct sms *s = sm->s;
 	struct store_part *p = &sm->cur;
 	bool storage;
-	char cmd[32];
+	char cmd[48];
 	int64_t now = now_s(), next;
-	int r;
+	int r, del;
 
 	if (sm->busy || sm->recovering || !modem_ready(sm->m))
 		return;
 	r = store_sms_part_next(s->st, modem_name(sm->m), now, p);
 	if (r <= 0) {
+		sms_flush_delete(sm);
 		next = store_sms_next_retry(s->st, now);
 		if (next > 0 && sm->retry_timer == 0)
 			sm->retry_timer = ev_timer_add(s->ev,
@@ -397,6 +437,8 @@ sms_pump(struct sms_modem *sm)
 		return;
 	}
 	storage = modem_storage_send(sm->m);
+	if (!storage)
+		sms_flush_delete(sm);
 	if (store_begin(s->st) == -1)
 		return;
 	if (p->modem[0] == '\0') {
@@ -411,11 +453,18 @@ sms_pump(struct sms_modem *sm)
 		return;
 	}
 	sm->busy = true;
-	snprintf(cmd, sizeof(cmd), "%s=%d", storage ? "AT+CMGW" : "AT+CMGS",
-	    p->tpdu_len);
+	del = -1;
+	if (storage && sm->pending_delete >= 0) {
+		del = sm->pending_delete;
+		sm->pending_delete = -1;
+		snprintf(cmd, sizeof(cmd), "AT+CMGD=%d;+CMGW=%d", del,
+		    p->tpdu_len);
+	} else
+		snprintf(cmd, sizeof(cmd), "%s=%d", storage ? "AT+CMGW" :
+		    "AT+CMGS", p->tpdu_len);
 	{
 		struct at_chat *chat = modem_chat(sm->m);
-		struct sctx *c = sctx_new(sm, -1);
+		struct sctx *c = sctx_new(sm, del);
 
 		if (chat == NULL || at_chat_send_pdu(chat, cmd, p->pdu,
 		    storage ? pfx_w : pfx_s, storage ? WRITE_TIMEOUT_MS :
@@ -712,6 +761,9 @@ sms_recover(struct sms_modem *sm)
 
 	sm->need_recovery = false;
 	sm->recovering = true;
+	/* The listing deletes that STO SENT copy as unclaimed; a delete
+	 * kept for later could hit the slot after it is reused. */
+	sm->pending_delete = -1;
 	if (sm_cmd(sm, "AT+CMGL=4", pfx, LIST_TIMEOUT_MS, cmgl_done, -1) == 0)
 		sm->recovering = false;
 }
@@ -800,6 +852,7 @@ sms_modem_add(struct sms *s, struct modem *m)
 
 	sm->s = s;
 	sm->m = m;
+	sm->pending_delete = -1;
 	s->mods = xrealloc(s->mods, (s->nmods + 1) * sizeof(*s->mods));
 	s->mods[s->nmods++] = sm;
 }
@@ -827,6 +880,7 @@ sms_modem_state(struct sms *s, struct modem *m)
 		return;
 	sm->gen++;	/* callbacks of the old session are stale */
 	sm->busy = false;
+	sm->pending_delete = -1;	/* recovery deletes leftovers */
 	sm->recovering = false;
 	if (modem_ready(m))
 		sms_recover(sm);

@@ -809,7 +809,7 @@ number_put(const unsigned char *u, char *dst, size_t cap)
 int
 sms_codec_decode(const char *hex, bool has_smsc, struct sms_codec_msg *out)
 {
-	unsigned char raw[PDU_MAX_OCTETS], gb[GAMMU_BUF];
+	unsigned char raw[PDU_MAX_OCTETS] = { 0 }, gb[GAMMU_BUF];
 	GSM_SMSMessage *sms = NULL;
 	struct sms_codec_msg *m = NULL;
 	struct tpdu t;

@@ -147,6 +147,7 @@ static struct {
 	int		 reg_delay_ms;
 	long		 baud;
 	bool		 no_storage_send;
+	bool		 no_chain;	/* ERROR for a line chaining commands */
 	int		 send_delay_ms;
 	int		 storage;
 	FILE		*log;
@@ -1433,6 +1434,11 @@ m_exec_line(struct modem *m, char *line)
 		return;
 	}
 	p += 2;
+	if (g.no_chain && strchr(p, ';') != NULL) {
+		/* Some modems take one command per line only. */
+		m_line(m, "ERROR");
+		return;
+	}
 	while (*p != '\0' && r == RES_OK) {
 		if (*p == ' ' || *p == ';') {
 			p++;
@@ -2275,6 +2281,7 @@ usage(FILE *f)
 "  -b, --baud B           pace both directions at B/10 bytes/s\n"
 "                         (default 115200, 0 = unlimited)\n"
 "  -S, --no-storage-send  +CMGW/+CMSS answer +CMS ERROR: 302\n"
+"  -C, --no-chain         answer ERROR to a line chaining commands (;)\n"
 "  -D, --send-delay-ms MS network time for each +CMGS/+CMSS (default 0)\n"
 "  -s, --storage N        message storage slots (1..%d, default 30)\n"
 "  -l, --log FILE         AT trace and events to FILE (\"-\" = stderr)\n"
@@ -2399,6 +2406,7 @@ main(int argc, char *argv[])
 		{ "reg-delay-ms", required_argument, NULL, 'r' },
 		{ "baud", required_argument, NULL, 'b' },
 		{ "no-storage-send", no_argument, NULL, 'S' },
+		{ "no-chain", no_argument, NULL, 'C' },
 		{ "send-delay-ms", required_argument, NULL, 'D' },
 		{ "storage", required_argument, NULL, 's' },
 		{ "log", required_argument, NULL, 'l' },
@@ -2421,7 +2429,7 @@ main(int argc, char *argv[])
 	g.ctl_fd = -1;
 	for (i = 0; i < CTL_CLIENTS; i++)
 		g.clients[i].fd = -1;
-	while ((ch = getopt_long(argc, argv, "d:n:p:r:b:SD:s:l:Vh", opts,
+	while ((ch = getopt_long(argc, argv, "d:n:p:r:b:SCD:s:l:Vh", opts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'd':
@@ -2447,6 +2455,9 @@ main(int argc, char *argv[])
 			break;
 		case 'S':
 			g.no_storage_send = true;
+			break;
+		case 'C':
+			g.no_chain = true;
 			break;
 		case 'D':
 			g.send_delay_ms = (int)num_arg(optarg, 0, 3600000,

@@ -103,4 +103,4 @@ print([m['state'] for m in d['modems'] if m['name'] == '$2'][0])" 2>/dev/null
 # count_lines FILE: lines in FILE (0 if absent).
 count_lines() { if [ -f "$1" ]; then wc -l < "$1" | tr -d ' '; else echo 0; fi; }
 # sql DB QUERY
-sql() { sqlite3 "$1" "$2"; }
+sql() { sqlite3 -cmd ".timeout 5000" "$1" "$2"; }

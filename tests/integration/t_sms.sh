@@ -144,4 +144,23 @@ wait_for "[ \$(sent_to $t4 +358405000001) -eq 1 ]" 5 || fail "+CMGS fallback did
 expect_match "$(cat "$t4/sent.jsonl")" '"via":"cmgs"' "sent with +CMGS"
 grep -q "falling back to +CMGS" "$t4/log" || fail "fallback not logged"
 stop_gw
+
+# A modem that takes one command per line: the delete chained onto the
+# next write is refused, and smsgwd sends them apart, nothing lost.
+t6=$(mktmp)
+start_emu "$t6" --no-chain --send-delay-ms 200
+write_conf "$t6/c.conf" "$t6" 'modems = ( { name = "m1"; device = "'"$t6"'/m1"; } );'
+start_gw "$t6/c.conf" "$t6/log"
+wait_for "[ \"\$(modem_state $t6/c.conf m1)\" = ready ]" 5 || fail "not ready (no chain)"
+i=0
+while [ $i -lt 5 ]; do
+	"$SMSGWCTL" -f "$t6/c.conf" send "+3584070000$i" "one per line $i" >/dev/null
+	i=$((i + 1))
+done
+wait_for "[ \$(count_lines $t6/sent.jsonl) -ge 5 ]" 10 || fail "sends lost without chaining"
+sleep 0.5
+expect_eq "$(python3 -c "import json,collections;c=collections.Counter(json.loads(l)['to'] for l in open('$t6/sent.jsonl'));print(len(c), max(c.values()), set(json.loads(l)['via'] for l in open('$t6/sent.jsonl')))")" "5 1 {'cmss'}" "5 messages once each, still through storage"
+grep -q "chained +CMGD;+CMGW refused" "$t6/log" || fail "chain fallback not logged"
+expect_eq "$(emu "$t6" list m1)" 'ok {"modem":"m1","messages":[]}' "storage emptied without chaining"
+stop_gw
 finish

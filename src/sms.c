@@ -237,8 +237,18 @@ cmss_done(bool ok, const struct at_response *r, void *arg)
 	if (!ok) {
 		char why[64];
 
-		snprintf(why, sizeof(why), "+CMSS: %s", r->final);
 		sm_delete(sm, c->index);
+		if (r->status == AT_STATUS_ERROR) {
+			/* A plain ERROR (not +CMS ERROR): the modem does not
+			 * do +CMSS.  Nothing was sent; use +CMGS. */
+			modem_disable_storage_send(sm->m);
+			strlcpy_s(sm->cur.state, "queued",
+			    sizeof(sm->cur.state));
+			sms_part_commit(sm->s, &sm->cur, "+CMSS refused");
+			chain_end(sm);
+			return;
+		}
+		snprintf(why, sizeof(why), "+CMSS: %s", r->final);
 		part_failed_attempt(sm, why);
 		chain_end(sm);
 		return;
@@ -324,11 +334,13 @@ cmgw_done(bool ok, const struct at_response *r, void *arg)
 			chain_end(sm);
 			return;
 		}
-		/* 302 not allowed, 303 not supported, 310 no SIM, 321/322
-		 * storage trouble: this modem cannot send through storage. */
-		if (r->status == AT_STATUS_CMS_ERROR && (r->error == 302 ||
+		/* A plain ERROR (an unknown command), 302 not allowed, 303
+		 * not supported, 310 no SIM, 321/322 storage trouble: this
+		 * modem cannot send through storage. */
+		if (r->status == AT_STATUS_ERROR ||
+		    (r->status == AT_STATUS_CMS_ERROR && (r->error == 302 ||
 		    r->error == 303 || r->error == 321 || r->error == 322 ||
-		    r->error == 310)) {
+		    r->error == 310))) {
 			modem_disable_storage_send(sm->m);
 			strlcpy_s(sm->cur.state, "queued",
 			    sizeof(sm->cur.state));
@@ -346,7 +358,11 @@ cmgw_done(bool ok, const struct at_response *r, void *arg)
 	at_result_iter_init(&it, r);
 	if (!at_result_iter_next(&it, "+CMGW:") ||
 	    !at_result_iter_next_number(&it, &idx) || idx < 0) {
-		/* Stored somewhere we cannot name: recovery finds it. */
+		/* Stored somewhere we cannot name (or, on a chained line,
+		 * perhaps not at all): recovery finds it, and we stop
+		 * chaining on this modem. */
+		if (c->index >= 0)
+			sm->no_chain = true;
 		sm->need_recovery = true;
 		chain_end(sm);
 		return;

@@ -298,6 +298,19 @@ jredacted(const char *s)
 	return o;
 }
 
+/* The fields every response row takes from its conversation. */
+static void
+response_init(struct store_response *r, const char *rid,
+    const struct store_conv *sc)
+{
+	memset(r, 0, sizeof(*r));
+	strlcpy_s(r->response_id, rid, sizeof(r->response_id));
+	r->conversation_id = sc->id;
+	strlcpy_s(r->visit_id, sc->visit_id, sizeof(r->visit_id));
+	strlcpy_s(r->unit, sc->unit, sizeof(r->unit));
+	strlcpy_s(r->lang, sc->lang, sizeof(r->lang));
+}
+
 static void
 engine_write_record(struct engine *e, const struct store_conv *sc,
     const struct survey_conv *c, int64_t now)
@@ -340,12 +353,7 @@ engine_write_record(struct engine *e, const struct store_conv *sc,
 		json_object_array_add(l, jredacted(c->late[i].text));
 	json_object_object_add(o, "late", l);
 
-	memset(&r, 0, sizeof(r));
-	strlcpy_s(r.response_id, rid, sizeof(r.response_id));
-	r.conversation_id = sc->id;
-	strlcpy_s(r.visit_id, sc->visit_id, sizeof(r.visit_id));
-	strlcpy_s(r.unit, sc->unit, sizeof(r.unit));
-	strlcpy_s(r.lang, sc->lang, sizeof(r.lang));
+	response_init(&r, rid, sc);
 	r.revision = c->revision;
 	r.invited_at = c->invited_at;
 	r.answered_at = c->answered_at;
@@ -602,12 +610,7 @@ engine_write_link_record(struct engine *e, const struct store_conv *sc,
 	} else
 		json_object_object_add(o, "delivered_at", NULL);
 	jadd_str(o, "status", status);
-	memset(&r, 0, sizeof(r));
-	strlcpy_s(r.response_id, rid, sizeof(r.response_id));
-	r.conversation_id = sc->id;
-	strlcpy_s(r.visit_id, sc->visit_id, sizeof(r.visit_id));
-	strlcpy_s(r.unit, sc->unit, sizeof(r.unit));
-	strlcpy_s(r.lang, sc->lang, sizeof(r.lang));
+	response_init(&r, rid, sc);
 	r.revision = revision;
 	r.invited_at = sc->invited_at;
 	strlcpy_s(r.status, status, sizeof(r.status));

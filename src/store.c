@@ -638,6 +638,18 @@ part_from_row(sqlite3_stmt *s, struct store_part *p)
 	p->next_attempt_at = sqlite3_column_int64(s, 12);
 }
 
+/* Step s for at most one part row; 1 found, 0 none, -1 error. */
+static int
+part_one(struct store *st, sqlite3_stmt *s, struct store_part *out)
+{
+	int r = sqlite3_step(s);
+
+	if (r == SQLITE_ROW)
+		part_from_row(s, out);
+	store_done(st, s);
+	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+}
+
 int
 store_sms_part_next(struct store *st, const char *modem, int64_t now,
     struct store_part *out)
@@ -646,17 +658,12 @@ store_sms_part_next(struct store *st, const char *modem, int64_t now,
 	    "WHERE p.state = 'queued' AND p.next_attempt_at <= ?2 AND "
 	    "(p.modem IS NULL OR p.modem = ?1) "
 	    "ORDER BY p.msg_id, p.seq LIMIT 1");
-	int r;
 
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, modem, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, now);
-	r = sqlite3_step(s);
-	if (r == SQLITE_ROW)
-		part_from_row(s, out);
-	store_done(st, s);
-	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+	return part_one(st, s, out);
 }
 
 int64_t
@@ -768,17 +775,12 @@ store_sms_part_by_mr(struct store *st, const char *modem, int mr,
 	sqlite3_stmt *s = store_prep(st, "SELECT " PART_COLS
 	    "WHERE p.modem = ?1 AND p.mr = ?2 AND p.state IN ('sent', "
 	    "'delivered') ORDER BY p.sent_at DESC, p.msg_id DESC LIMIT 1");
-	int r;
 
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, modem, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 2, mr);
-	r = sqlite3_step(s);
-	if (r == SQLITE_ROW)
-		part_from_row(s, out);
-	store_done(st, s);
-	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+	return part_one(st, s, out);
 }
 
 char *

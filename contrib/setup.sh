@@ -11,6 +11,7 @@ cd "$top"
 PKGS="build-essential autoconf automake libtool pkg-config
 libserialport-dev libgammu-dev libsqlite3-dev sqlite3 libconfig-dev check
 libjson-c-dev libunistring-dev libcurl4-openssl-dev libgcrypt20-dev
+libssl-dev
 python3 clang libclang-rt-14-dev"
 
 # Tests also render the HTML report in headless Chromium.

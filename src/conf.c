@@ -38,6 +38,10 @@ const char *const conf_text_names[CONF_TEXT_COUNT] = {
 	"statement", "thanks", "optout_confirm", "link_invitation",
 };
 const char *const conf_lang_names[CONF_NLANG] = { "fi", "sv", "en" };
+const char *const conf_words_names[CONF_WORDS_COUNT] = {
+	"optout_keywords", "optout_phrases", "fillers", "cues", "modifiers",
+	"scale_markers", "units", "place_words",
+};
 
 enum conf_kt { KT_STR, KT_INT, KT_FLOAT, KT_BOOL, KT_SPECIAL };
 
@@ -71,6 +75,7 @@ static const struct conf_key top_keys[] = {
 	{ "upstream", KT_SPECIAL, 0, 0, 0 },
 	{ "privacy", KT_SPECIAL, 0, 0, 0 },
 	{ "smpp", KT_SPECIAL, 0, 0, 0 },
+	{ "replies", KT_SPECIAL, 0, 0, 0 },
 	{ NULL, 0, 0, 0, 0 },
 };
 
@@ -793,6 +798,53 @@ g_privacy(struct conf_ctx *cx, struct conf *c, const config_setting_t *g)
 	parse_group(cx, c, g, "privacy", privacy_keys, NULL);
 }
 
+/* replies = { cues = [ "annoin" ]; ... }: words added to the parser's. */
+static void
+g_replies(struct conf_ctx *cx, struct conf *c, const config_setting_t *g)
+{
+	int i, n, w, j, m;
+
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		conf_err(cx, sline(g), "replies must be a group { ... }");
+		return;
+	}
+	n = config_setting_length(g);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *a = config_setting_get_elem(g, i);
+		const char *nm = config_setting_name(a);
+		int t = config_setting_type(a);
+
+		for (w = 0; w < CONF_WORDS_COUNT; w++)
+			if (strcmp(nm, conf_words_names[w]) == 0)
+				break;
+		if (w == CONF_WORDS_COUNT) {
+			conf_err(cx, sline(a), "unknown key replies.%s", nm);
+			continue;
+		}
+		if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
+			conf_err(cx, sline(a), "replies.%s must be an array of "
+			    "strings", nm);
+			continue;
+		}
+		m = config_setting_length(a);
+		c->words[w] = xcalloc((size_t)m + 1, sizeof(char *));
+		for (j = 0; j < m; j++) {
+			const config_setting_t *e = config_setting_get_elem(a,
+			    j);
+			const char *v;
+
+			if (config_setting_type(e) != CONFIG_TYPE_STRING ||
+			    (v = config_setting_get_string(e))[0] == '\0' ||
+			    strlen(v) > 64) {
+				conf_err(cx, sline(a), "replies.%s: entries must "
+				    "be strings of 1-64 bytes", nm);
+				break;
+			}
+			c->words[w][j] = xstrdup(v);
+		}
+	}
+}
+
 static void
 g_smpp(struct conf_ctx *cx, struct conf *c, const config_setting_t *g)
 {
@@ -932,7 +984,7 @@ conf_load(const char *path, bool check_system, char ***errs)
 		{ "modems", parse_modems }, { "sampling", g_sampling },
 		{ "schedule", g_schedule }, { "survey", g_survey },
 		{ "upstream", g_upstream }, { "privacy", g_privacy },
-		{ "smpp", g_smpp }, { NULL, NULL } };
+		{ "smpp", g_smpp }, { "replies", g_replies }, { NULL, NULL } };
 	struct conf_ctx cx = { path, NULL, 0 };
 	config_t cfg;
 	struct conf *c;
@@ -1010,6 +1062,11 @@ conf_free(struct conf *c)
 	free(c->smpp.system_type);
 	free(c->smpp.ca_file);
 	free(c->smpp.source_addr);
+	for (l = 0; l < CONF_WORDS_COUNT; l++) {
+		for (i = 0; c->words[l] != NULL && c->words[l][i] != NULL; i++)
+			free(c->words[l][i]);
+		free(c->words[l]);
+	}
 	free(c);
 }
 

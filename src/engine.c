@@ -31,6 +31,7 @@
 #define DUE_PER_PASS 100
 
 struct engine {
+	struct reply_lexicon *lex;	/* built-ins + config words */
 	struct spool *spool;
 	int64_t last_retention;
 	struct ev *ev;
@@ -956,7 +957,7 @@ engine_on_message(const struct store_inbound *in, void *arg)
 		    "(%d parts expected); using the parts received",
 		    in->total);
 	}
-	reply_parse(in->text, strlen(in->text), &rr);
+	reply_parse_lex(e->lex, in->text, strlen(in->text), &rr);
 	if (sampler_phone_hmac(e->key, in->sender, hmac) == -1)
 		hmac[0] = '\0';
 	found = store_conv_find(e->st, hmac, now -
@@ -1314,6 +1315,30 @@ engine_cmd_optout(void *arg, json_object *args, struct ctl_reply *rep)
 
 /* --- life cycle ---------------------------------------------------------- */
 
+/* The parser's word lists extended with replies = { ... } from c. */
+struct reply_lexicon *
+engine_lexicon(const struct conf *c)
+{
+	static const enum reply_list map[CONF_WORDS_COUNT] = {
+		REPLY_LIST_KEYWORD, REPLY_LIST_OPTOUT_PHRASE, REPLY_LIST_FILLER,
+		REPLY_LIST_CUE, REPLY_LIST_MODIFIER, REPLY_LIST_MARKER,
+		REPLY_LIST_UNIT, REPLY_LIST_PLACE,
+	};
+	struct reply_lexicon *lex = reply_lexicon_new();
+	size_t w, i;
+
+	if (lex == NULL)
+		fatalx("survey", "out of memory");
+	for (w = 0; w < CONF_WORDS_COUNT; w++)
+		for (i = 0; c->words[w] != NULL && c->words[w][i] != NULL;
+		    i++)
+			if (reply_lexicon_add(lex, map[w], c->words[w][i]) == -1)
+				log_warnx("survey", "replies.%s: \"%s\" not "
+				    "added", conf_words_names[w],
+				    c->words[w][i]);
+	return lex;
+}
+
 struct engine *
 engine_new(struct ev *ev, struct store *st, struct sms *sms,
     const struct conf *conf, const uint8_t key[ENGINE_KEY_LEN])
@@ -1325,6 +1350,7 @@ engine_new(struct ev *ev, struct store *st, struct sms *sms,
 	e->sms = sms;
 	e->conf = conf;
 	memcpy(e->key, key, ENGINE_KEY_LEN);
+	e->lex = engine_lexicon(conf);
 	e->timer = ev_timer_add(ev, 0, engine_tick, e);
 	return e;
 }
@@ -1333,6 +1359,8 @@ void
 engine_set_conf(struct engine *e, const struct conf *conf)
 {
 	e->conf = conf;
+	reply_lexicon_free(e->lex);
+	e->lex = engine_lexicon(conf);
 }
 
 void
@@ -1341,6 +1369,7 @@ engine_free(struct engine *e)
 	if (e == NULL)
 		return;
 	ev_timer_del(e->ev, e->timer);
+	reply_lexicon_free(e->lex);
 	explicit_bzero(e->key, sizeof(e->key));
 	free(e);
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "smsgw/conf.h"
+#include "smsgw/engine.h"
 #include "smsgw/reply.h"
 #include "smsgw/report.h"
 #include "smsgw/util.h"
@@ -97,7 +98,7 @@ usage(FILE *f)
 	    "reachable.\n", SMSGW_SYSCONFDIR);
 }
 
-int ctl_cmd_parse(void);
+int ctl_cmd_parse(const char *cfile);
 
 static int
 ctl_connect(const char *sock)
@@ -393,7 +394,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (strcmp(cmd, "parse") == 0) {
-			rc = ctl_cmd_parse();
+			rc = ctl_cmd_parse(cfile);
 			goto out;
 		}
 
@@ -451,19 +452,30 @@ out:
  * invalid UTF-8 is "invalid".
  */
 int
-ctl_cmd_parse(void)
+ctl_cmd_parse(const char *cfile)
 {
+	struct reply_lexicon *lex = NULL;
 	struct reply_result r;
+	struct conf *c;
+	char **errs = NULL;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
 
+	/* Words added in the config (replies = { ... }) count here too; no
+	 * readable config means the built-in lists. */
+	if (access(cfile, R_OK) == 0 &&
+	    (c = conf_load(cfile, false, &errs)) != NULL) {
+		lex = engine_lexicon(c);
+		conf_free(c);
+	}
+	conf_errors_free(errs);
 	while ((n = getline(&line, &cap, stdin)) != -1) {
 		size_t len = (size_t)n;
 
 		if (len > 0 && line[len - 1] == '\n')
 			len--;
-		if (!reply_parse(line, len, &r)) {
+		if (!reply_parse_lex(lex, line, len, &r)) {
 			r.kind = REPLY_KIND_INVALID;
 			r.score = -1;
 		}
@@ -473,5 +485,6 @@ ctl_cmd_parse(void)
 			printf("%s\t\n", reply_kind_name(r.kind));
 	}
 	free(line);
+	reply_lexicon_free(lex);
 	return fflush(stdout) == 0 && !ferror(stdin) ? 0 : 1;
 }

@@ -30,6 +30,21 @@ enum conf_text {
 extern const char *const conf_text_names[CONF_TEXT_COUNT];
 extern const char *const conf_lang_names[CONF_NLANG];
 
+/* Word lists (replies = { ... }) that extend the reply parser's built-in
+ * ones; each a NULL-terminated array of UTF-8 strings, NULL = none. */
+enum conf_words {
+	CONF_WORDS_OPTOUT_KEYWORDS,
+	CONF_WORDS_OPTOUT_PHRASES,
+	CONF_WORDS_FILLERS,
+	CONF_WORDS_CUES,
+	CONF_WORDS_MODIFIERS,
+	CONF_WORDS_SCALE_MARKERS,
+	CONF_WORDS_UNITS,
+	CONF_WORDS_PLACE_WORDS,
+	CONF_WORDS_COUNT
+};
+extern const char *const conf_words_names[CONF_WORDS_COUNT];
+
 struct conf_modem {
 	char *name;
 	char *device;
@@ -104,6 +119,8 @@ struct conf {
 	struct {
 		int retention_days;
 	} privacy;
+
+	char **words[CONF_WORDS_COUNT];
 
 	struct {
 		char *host;

@@ -57,6 +57,10 @@ void engine_cmd_optout(void *arg, json_object *args, struct ctl_reply *rep);
 /* The spool whose done/ files the retention job expires. */
 void engine_set_spool(struct engine *e, struct spool *sp);
 
+/* The reply parser's lexicon for c: built-ins plus replies = { ... }
+ * (caller frees with reply_lexicon_free). */
+struct reply_lexicon *engine_lexicon(const struct conf *c);
+
 /* Run the scheduler now (after intake or a rate change). */
 void engine_kick(struct engine *e);
 

@@ -64,6 +64,14 @@ wait_for "grep -q 'reload refused' '$t/log'" 5 || fail "HUP not logged"
 cp "$t/good.conf" "$t/smsgwd.conf"
 ctl status >/dev/null; expect_eq "$?" 0 "alive after bad HUP"
 
+# parse, offline: the built-in lists, and words added by the config.
+printf 'Arvioni kasi, hoitaja oli mukava\nodotin 3 jaksoa, muuten 9\n' > "$t/replies.txt"
+out=$("$SMSGWCTL" -f "$t/nonexistent.conf" parse < "$t/replies.txt" | tr '\t\n' ':;')
+expect_eq "$out" "comment:;invalid:;" "parse with the built-in lists"
+printf 'replies = { cues = [ "arvioni" ]; units = [ "jaksoa" ]; };\n' > "$t/words.conf"
+out=$("$SMSGWCTL" -f "$t/words.conf" parse < "$t/replies.txt" | tr '\t\n' ':;')
+expect_eq "$out" "score_comment:8;score_comment:9;" "parse with words from the config"
+
 # Per-command help, without a daemon.
 out=$("$SMSGWCTL" -s "$t/nope.sock" rate --help); rc=$?
 expect_eq "$rc" 0 "rate --help exit"

@@ -198,6 +198,26 @@ START_TEST(test_texts_and_statements)
 }
 END_TEST
 
+START_TEST(test_reply_words)
+{
+	struct conf *c;
+	char **errs = NULL;
+
+	write_conf("replies = { cues = [ \"arvioni\" ];\n units = [ \"jaksoa\", "
+	    "\"viikkoa\" ]; };\n");
+	c = conf_load(path, false, &errs);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(c->words[CONF_WORDS_CUES][0], "arvioni");
+	ck_assert_str_eq(c->words[CONF_WORDS_UNITS][1], "viikkoa");
+	ck_assert_ptr_null(c->words[CONF_WORDS_UNITS][2]);
+	ck_assert_ptr_null(c->words[CONF_WORDS_FILLERS]);
+	conf_free(c);
+	assert_error("replies = {\n colours = [ \"x\" ]; };\n", 2,
+	    "unknown key replies.colours");
+	assert_error("replies = {\n cues = [ 1 ]; };\n", 2, "replies.cues");
+}
+END_TEST
+
 START_TEST(test_all_errors_reported)
 {
 	struct conf *c;
@@ -271,6 +291,7 @@ main(void)
 	tcase_add_test(tc, test_modems_validated);
 	tcase_add_test(tc, test_schedule_validated);
 	tcase_add_test(tc, test_texts_and_statements);
+	tcase_add_test(tc, test_reply_words);
 	tcase_add_test(tc, test_all_errors_reported);
 	tcase_add_test(tc, test_system_checks);
 	tcase_add_test(tc, test_missing_file);

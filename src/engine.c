@@ -40,7 +40,6 @@ struct engine {
 	const struct conf *conf;
 	uint8_t key[ENGINE_KEY_LEN];
 	uint32_t timer;
-	int64_t last_invite_ms;
 };
 
 static int64_t
@@ -737,7 +736,6 @@ engine_invite(const struct store_visit *v, void *arg)
 			log_warnx("survey", "link invitation not recorded; "
 			    "retrying");
 		}
-		e->last_invite_ms = util_wall_ms();
 		return;
 	}
 	memset(&sc, 0, sizeof(sc));
@@ -764,7 +762,6 @@ engine_invite(const struct store_visit *v, void *arg)
 		    (long long)sc.id);
 	survey_conv_clear(&c);
 	store_conv_clear(&sc);
-	e->last_invite_ms = util_wall_ms();
 }
 
 static void
@@ -852,18 +849,12 @@ engine_tick(void *arg)
 	e->timer = 0;
 	engine_retention(e, now);
 	engine_expire(e, now);
-	if (e->conf->schedule.pace_ms > 0 && util_wall_ms() -
-	    e->last_invite_ms < e->conf->schedule.pace_ms) {
-		e->timer = ev_timer_add(e->ev, (uint64_t)e->conf->schedule.pace_ms,
-		    engine_tick, e);
-		return;
-	}
 	/* One transaction (one fsync) per pass, a savepoint per visit. */
 	if (store_begin(e->st) == -1)
 		n = 0;
 	else {
-		n = store_visits_due(e->st, now, e->conf->schedule.pace_ms > 0 ?
-		    1 : DUE_PER_PASS, engine_invite, e);
+		n = store_visits_due(e->st, now, DUE_PER_PASS, engine_invite,
+		    e);
 		if (n < 0 || store_commit(e->st) == -1) {
 			store_rollback(e->st);
 			n = 0;
@@ -871,9 +862,8 @@ engine_tick(void *arg)
 	}
 	if (n > 0)
 		sms_kick(e->sms);
-	e->timer = ev_timer_add(e->ev, n >= DUE_PER_PASS ? 0 :
-	    e->conf->schedule.pace_ms > 0 && n > 0 ?
-	    (uint64_t)e->conf->schedule.pace_ms : TICK_MS, engine_tick, e);
+	e->timer = ev_timer_add(e->ev, n >= DUE_PER_PASS ? 0 : TICK_MS,
+	    engine_tick, e);
 }
 
 void

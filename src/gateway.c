@@ -687,6 +687,7 @@ gateway_new(struct conf *conf, const char *conf_path)
 		}
 		gw->sms = sms_new(gw->ev, gw->store,
 		    (unsigned)conf->send_attempts, &sevs, NULL);
+		sms_set_pace(gw->sms, (unsigned)conf->schedule.pace_ms);
 		gw->engine = engine_new(gw->ev, gw->store, gw->sms, conf, key);
 		explicit_bzero(key, sizeof(key));
 		sms_set_arg(gw->sms, gw->engine);
@@ -776,6 +777,7 @@ gateway_reload(struct gateway *gw, char ***errs)
 	else if (gw->provider == NULL)
 		gateway_modems_apply(gw, nc);
 	sms_set_attempts(gw->sms, (unsigned)nc->send_attempts);
+	sms_set_pace(gw->sms, (unsigned)nc->schedule.pace_ms);
 	engine_set_conf(gw->engine, nc);
 	{
 		struct sync_config scfg;

@@ -43,6 +43,7 @@ struct sms_modem {
 	 * leaves only an unclaimed STO SENT copy that recovery deletes.
 	 */
 	int pending_delete;
+	int64_t last_invite_ms;	/* pacing */
 	bool no_chain;		/* the modem refused a chained line */
 	struct sms_counters cnt;
 };
@@ -57,6 +58,7 @@ struct sms {
 	size_t nmods;
 	uint32_t tick;
 	uint8_t next_ref;
+	unsigned pace_ms;
 };
 
 struct sctx {
@@ -439,19 +441,31 @@ sms_pump(struct sms_modem *sm)
 	bool storage;
 	char cmd[48];
 	int64_t now = now_s(), next;
+	uint64_t wait_ms;
 	int r, del;
 
 	if (sm->busy || sm->recovering || !modem_ready(sm->m))
 		return;
-	r = store_sms_part_next(s->st, modem_name(sm->m), now, p);
+	wait_ms = 0;
+	if (s->pace_ms > 0 && util_wall_ms() - sm->last_invite_ms <
+	    (int64_t)s->pace_ms)
+		wait_ms = (uint64_t)((int64_t)s->pace_ms - (util_wall_ms() -
+		    sm->last_invite_ms));
+	r = store_sms_part_next(s->st, modem_name(sm->m), now, wait_ms == 0,
+	    p);
 	if (r <= 0) {
 		sms_flush_delete(sm);
 		next = store_sms_next_retry(s->st, now);
 		if (next > 0 && sm->retry_timer == 0)
 			sm->retry_timer = ev_timer_add(s->ev,
 			    (uint64_t)(next - now) * 1000, retry_timer, sm);
+		else if (wait_ms > 0 && sm->retry_timer == 0)
+			sm->retry_timer = ev_timer_add(s->ev, wait_ms,
+			    retry_timer, sm);
 		return;
 	}
+	if (p->seq == 1 && strcmp(p->purpose, "invitation") == 0)
+		sm->last_invite_ms = util_wall_ms();
 	storage = modem_storage_send(sm->m);
 	if (!storage)
 		sms_flush_delete(sm);
@@ -853,6 +867,12 @@ sms_set_attempts(struct sms *s, unsigned send_attempts)
 {
 	if (send_attempts > 0)
 		s->attempts = send_attempts;
+}
+
+void
+sms_set_pace(struct sms *s, unsigned pace_ms)
+{
+	s->pace_ms = pace_ms;
 }
 
 void

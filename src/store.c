@@ -652,17 +652,18 @@ part_one(struct store *st, sqlite3_stmt *s, struct store_part *out)
 
 int
 store_sms_part_next(struct store *st, const char *modem, int64_t now,
-    struct store_part *out)
+    bool invitations, struct store_part *out)
 {
 	sqlite3_stmt *s = store_prep(st, "SELECT " PART_COLS
 	    "WHERE p.state = 'queued' AND p.next_attempt_at <= ?2 AND "
-	    "(p.modem IS NULL OR p.modem = ?1) "
-	    "ORDER BY p.msg_id, p.seq LIMIT 1");
+	    "(p.modem IS NULL OR p.modem = ?1) AND (?3 OR p.seq > 1 OR "
+	    "m.purpose <> 'invitation') ORDER BY p.msg_id, p.seq LIMIT 1");
 
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, modem, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, now);
+	sqlite3_bind_int(s, 3, invitations ? 1 : 0);
 	return part_one(st, s, out);
 }
 

@@ -56,6 +56,10 @@ struct sms *sms_new(struct ev *ev, struct store *st, unsigned send_attempts,
     const struct sms_events *evs, void *arg);
 void sms_free(struct sms *s);
 void sms_set_attempts(struct sms *s, unsigned send_attempts);
+/* Minimum gap between invitations on one modem, ms (0 = none): a
+ * backlog is spread out instead of bursting at the window start; replies
+ * and follow-ups are never held back. */
+void sms_set_pace(struct sms *s, unsigned pace_ms);
 /* Change the arg handed to the event callbacks. */
 void sms_set_arg(struct sms *s, void *arg);
 

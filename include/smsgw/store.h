@@ -95,10 +95,12 @@ int store_sms_out_add(struct store *st, int64_t conversation_id,
     size_t n, int64_t now, int64_t *msg_id);
 /*
  * The next queued part that modem may send at now (its message pinned to
- * it or to none), lowest message id first.  1 found, 0 none, -1 error.
+ * it or to none), lowest message id first; the first part of an
+ * invitation only when invitations is set (pacing).  1 found, 0 none,
+ * -1 error.
  */
 int store_sms_part_next(struct store *st, const char *modem, int64_t now,
-    struct store_part *out);
+    bool invitations, struct store_part *out);
 /* Earliest next_attempt_at of a queued part after now, or 0. */
 int64_t store_sms_next_retry(struct store *st, int64_t now);
 /* Write back state, modem, storage_index, mr, attempts, next_attempt_at;

@@ -168,6 +168,39 @@ else
 fi
 kill -TERM $gw_pid; wait $gw_pid
 
+# Pacing: schedule.pace_ms spreads a backlog of invitations on a modem,
+# while a reply's follow-up is not held back.
+tp=$(mktmp)
+start_emu "$tp" --reg-delay-ms 50
+write_conf "$tp/c.conf" "$tp" 'modems = ( { name = "m1"; device = "'"$tp"'/m1"; } );
+sampling = { default_rate = 1.0; person_cap_days = 0; };
+schedule = { window = "00:00-24:00"; delay_minutes = 0; skip_weekdays = [];
+             public_holidays = false; pace_ms = 400; };'
+"$SMSGWD" -d -f "$tp/c.conf" 2> "$tp/log" &
+gwp=$!
+_pids="$_pids $gwp"
+wait_for "[ \"\$(modem_state $tp/c.conf m1)\" = ready ]" 5 || fail "not ready (pacing)"
+: > "$tp/spool/tmp/p.jsonl"
+for i in 1 2 3 4 5; do
+	echo "{\"visit_id\":\"P-$i\",\"unit\":\"U\",\"phone\":\"+35840300000$i\",\"ended_at\":\"$now\"}" >> "$tp/spool/tmp/p.jsonl"
+done
+mv "$tp/spool/tmp/p.jsonl" "$tp/spool/new/p.jsonl"
+wait_for "[ \$(count_lines $tp/sent.jsonl) -ge 1 ]" 5 || fail "no paced invitation"
+emu "$tp" deliver m1 +358403000001 "9" >/dev/null
+wait_for "[ \$(count_lines $tp/sent.jsonl) -ge 6 ]" 10 || fail "paced invitations missing"
+out=$(python3 - "$tp/sent.jsonl" <<'PYEOF'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+inv = [r["ts_ms"] for r in rows if "0-10" in r["text"] and "Kuinka" in r["text"]]
+gaps = [b - a for a, b in zip(inv, inv[1:])]
+fu = [r for r in rows if r["to"] == "+358403000001" and "Kuinka" not in r["text"]]
+print("invitations", len(inv), "mingap_ok", min(gaps) >= 350,
+      "followup_before_last", bool(fu) and fu[0]["ts_ms"] < inv[-1])
+PYEOF
+)
+expect_eq "$out" "invitations 5 mingap_ok True followup_before_last True" "invitations paced, follow-up not held"
+kill -TERM $gwp; wait $gwp
+
 # Retention: restart 100 days later (retention_days = 90).
 SMSGWD_CLOCK_OFFSET_S=8640000 "$SMSGWD" -d -f "$t/c.conf" 2>> "$t/info.log" &
 gw_pid=$!

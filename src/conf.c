@@ -923,10 +923,10 @@ conf_check_relations(struct conf_ctx *cx, struct conf *c,
 	    strstr(c->survey.link_url, "{token}") == NULL)
 		conf_err(cx, LINE_OF("survey.link_url"), "transport \"smpp\" "
 		    "needs survey.link_url with {token}");
-	if (c->smpp.tls)
-		conf_err(cx, LINE_OF("smpp.tls"), "smpp.tls = true is not "
-		    "supported yet; use a TLS tunnel (stunnel) to the "
-		    "aggregator");
+	if (c->smpp.tls && c->smpp.ca_file[0] != '\0' && check_system &&
+	    access(c->smpp.ca_file, R_OK) != 0)
+		conf_err(cx, LINE_OF("smpp.ca_file"), "cannot read "
+		    "smpp.ca_file %s: %s", c->smpp.ca_file, strerror(errno));
 	if (c->upstream.url[0] != '\0' &&
 	    strncmp(c->upstream.url, "http://", 7) != 0 &&
 	    strncmp(c->upstream.url, "https://", 8) != 0)

@@ -258,6 +258,7 @@ provider_new(struct ev *ev, struct store *st, const struct conf *c,
 	sc.password_file = c->smpp.password_file;
 	sc.system_type = c->smpp.system_type;
 	sc.tls = c->smpp.tls;
+	sc.ca_file = c->smpp.ca_file;
 	sc.source_addr = c->smpp.source_addr;
 	sc.window = c->smpp.window;
 	sc.max_rate = c->smpp.max_rate;

@@ -12,6 +12,7 @@
  */
 #include "smsgw/smpp.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -23,6 +24,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "smsgw/ev.h"
 #include "smsgw/log.h"
@@ -91,6 +96,9 @@ struct smpp {
 	bool receipts;
 	uint64_t resp_ms, backoff_min, backoff_max, throttle_min;
 	size_t rcpt_cap;
+	bool tls;
+	char *ca_file;
+	SSL_CTX *tls_ctx;		/* smpp_new to smpp_free */
 
 	/* connection */
 	enum smpp_state state;
@@ -103,6 +111,11 @@ struct smpp {
 	size_t wlen, wcap;
 	uint32_t next_seq;
 	bool connecting;		/* TCP connect in progress */
+	SSL *ssl;			/* this connection, when tls */
+	bool handshaking;		/* TLS handshake in progress */
+	bool rd_wants_write;		/* SSL_read said WANT_WRITE */
+	bool wr_wants_read;		/* SSL_write said WANT_READ */
+	bool tls_dead;			/* fatal TLS error: no close_notify */
 	uint64_t conn_deadline;		/* connect or bind response */
 	uint32_t bind_seq;
 	uint32_t el_seq;
@@ -350,7 +363,102 @@ msg_uncertain(struct smpp *s, struct smpp_msg *m)
 		s->evs.on_uncertain(m->key, s->arg);
 }
 
+/* ---- TLS ------------------------------------------------------------ */
+
+/*
+ * Why an SSL call failed, for last_error (no PII: OpenSSL reasons and
+ * certificate verification results only).  saved_errno is errno right
+ * after the call.
+ */
+static void
+tls_reason(struct smpp *s, int err, int saved_errno, char *buf, size_t len)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *r;
+	long v;
+
+	if (s != NULL && s->handshaking && s->ssl != NULL &&
+	    (v = SSL_get_verify_result(s->ssl)) != X509_V_OK) {
+		snprintf(buf, len, "certificate verify failed: %s",
+		    X509_verify_cert_error_string(v));
+		return;
+	}
+	if (e != 0) {
+		if ((r = ERR_reason_error_string(e)) != NULL)
+			snprintf(buf, len, "%s", r);
+		else
+			snprintf(buf, len, "error 0x%lx", e);
+		return;
+	}
+	if (err == SSL_ERROR_SYSCALL && saved_errno != 0)
+		snprintf(buf, len, "%s", strerror(saved_errno));
+	else if (err == SSL_ERROR_SYSCALL)
+		snprintf(buf, len, "connection closed by the peer");
+	else
+		snprintf(buf, len, "error %d", err);
+}
+
+/* A failed SSL call (not WANT_*): the link is dead. */
+static void
+tls_fail(struct smpp *s, const char *what, int err, int saved_errno)
+{
+	char why[96];
+
+	tls_reason(s, err, saved_errno, why, sizeof(why));
+	if (err == SSL_ERROR_SSL || err == SSL_ERROR_SYSCALL)
+		s->tls_dead = true;	/* no SSL_shutdown after this */
+	ERR_clear_error();
+	smpp_error(s, "TLS: %s%s", what, why);
+	smpp_link_down(s, NULL);
+}
+
+/* POLLIN always (to see the SMSC); POLLOUT while something waits on it. */
+static void
+smpp_io_update(struct smpp *s)
+{
+	short want = POLLIN;
+
+	if (s->fd < 0 || s->connecting || s->handshaking)
+		return;
+	if ((s->wlen > 0 && !s->wr_wants_read) || s->rd_wants_write)
+		want |= POLLOUT;
+	ev_io_set(s->ev, s->io_id, want);
+}
+
 /* ---- output --------------------------------------------------------- */
+
+/* Write as much as the socket takes through SSL_write. */
+static bool
+smpp_flush_tls(struct smpp *s, size_t *offp)
+{
+	size_t off = *offp, chunk;
+	int r, err, se;
+
+	while (off < s->wlen) {
+		chunk = s->wlen - off > 65536 ? 65536 : s->wlen - off;
+		ERR_clear_error();
+		r = SSL_write(s->ssl, s->wbuf + off, (int)chunk);
+		if (r > 0) {
+			s->wr_wants_read = false;
+			off += (size_t)r;
+			continue;
+		}
+		se = errno;
+		err = SSL_get_error(s->ssl, r);
+		if (err == SSL_ERROR_WANT_WRITE) {
+			s->wr_wants_read = false;
+			break;
+		}
+		if (err == SSL_ERROR_WANT_READ) {
+			s->wr_wants_read = true;
+			break;
+		}
+		tls_fail(s, "write: ", err, se);
+		return false;
+	}
+	*offp = off;
+	return true;
+}
 
 static void
 smpp_flush(struct smpp *s)
@@ -358,7 +466,11 @@ smpp_flush(struct smpp *s)
 	size_t off = 0;
 	ssize_t n;
 
-	while (off < s->wlen) {
+	if (s->fd < 0 || s->connecting || s->handshaking)
+		return;
+	if (s->ssl != NULL && !smpp_flush_tls(s, &off))
+		return;
+	while (s->ssl == NULL && off < s->wlen) {
 		n = send(s->fd, s->wbuf + off, s->wlen - off, MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -373,8 +485,7 @@ smpp_flush(struct smpp *s)
 	}
 	memmove(s->wbuf, s->wbuf + off, s->wlen - off);
 	s->wlen -= off;
-	ev_io_set(s->ev, s->io_id,
-	    (short)(POLLIN | (s->wlen > 0 ? POLLOUT : 0)));
+	smpp_io_update(s);
 }
 
 /* Append one PDU to the output buffer (flushed by the caller). */
@@ -425,6 +536,16 @@ smpp_close(struct smpp *s)
 {
 	if (s->io_id != 0)
 		ev_io_del(s->ev, s->io_id);
+	if (s->ssl != NULL) {
+		/* one non-blocking close_notify after a clean session */
+		if (!s->tls_dead && !s->handshaking)
+			(void)SSL_shutdown(s->ssl);
+		SSL_free(s->ssl);
+		ERR_clear_error();
+		s->ssl = NULL;
+	}
+	s->handshaking = s->rd_wants_write = s->wr_wants_read = false;
+	s->tls_dead = false;
 	if (s->fd >= 0)
 		close(s->fd);
 	ev_timer_del(s->ev, s->tick_id);
@@ -568,13 +689,15 @@ smpp_tick(void *arg)
 	uint64_t now = smpp_now(s);
 	unsigned i;
 
-	s->tick_id = ev_timer_add(s->ev, s->connecting || s->bind_seq != 0 ||
+	s->tick_id = ev_timer_add(s->ev, s->connecting || s->handshaking ||
+	    s->bind_seq != 0 ||
 	    s->el_seq != 0 || s->unbind_seq != 0 || s->ninfl > 0 ||
 	    s->qhead != NULL || s->stopping ? TICK_MS : TICK_IDLE_MS,
 	    smpp_tick, s);
-	if ((s->connecting || s->bind_seq != 0) &&
+	if ((s->connecting || s->handshaking || s->bind_seq != 0) &&
 	    now >= s->conn_deadline) {
 		smpp_link_down(s, s->bind_seq != 0 ? "bind timed out" :
+		    s->handshaking ? "TLS: handshake timed out" :
 		    "connect timed out");
 		return;
 	}
@@ -613,6 +736,87 @@ smpp_tick(void *arg)
 }
 
 static void smpp_io_cb(int fd, short revents, void *arg);
+
+/* Drive the TLS handshake; on success send the bind. */
+static void
+smpp_tls_handshake(struct smpp *s)
+{
+	int r, err, se;
+
+	ERR_clear_error();
+	r = SSL_do_handshake(s->ssl);
+	if (r == 1) {
+		s->handshaking = false;
+		log_info("smpp", "TLS to %s:%d: %s, %s", s->host, s->port,
+		    SSL_get_version(s->ssl), SSL_get_cipher_name(s->ssl));
+		smpp_io_update(s);
+		smpp_send_bind(s);
+		return;
+	}
+	se = errno;
+	err = SSL_get_error(s->ssl, r);
+	if (err == SSL_ERROR_WANT_READ)
+		ev_io_set(s->ev, s->io_id, POLLIN);
+	else if (err == SSL_ERROR_WANT_WRITE)
+		ev_io_set(s->ev, s->io_id, POLLOUT);
+	else
+		tls_fail(s, "", err, se);
+}
+
+static bool
+smpp_is_ip(const char *h)
+{
+	struct in6_addr a;
+
+	return inet_pton(AF_INET, h, &a) == 1 ||
+	    inet_pton(AF_INET6, h, &a) == 1;
+}
+
+static void
+smpp_tls_start(struct smpp *s)
+{
+	bool ok;
+
+	ERR_clear_error();
+	if ((s->ssl = SSL_new(s->tls_ctx)) == NULL) {
+		tls_fail(s, "", SSL_ERROR_SSL, 0);
+		return;
+	}
+	SSL_set_mode(s->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	ok = SSL_set_fd(s->ssl, s->fd) == 1;
+	if (ok && smpp_is_ip(s->host))
+		ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(s->ssl),
+		    s->host) == 1;
+	else if (ok) {
+		SSL_set_hostflags(s->ssl,
+		    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+		ok = SSL_set_tlsext_host_name(s->ssl, s->host) == 1 &&
+		    SSL_set1_host(s->ssl, s->host) == 1;
+	}
+	if (!ok) {
+		tls_fail(s, "setup: ", SSL_ERROR_SSL, 0);
+		return;
+	}
+	SSL_set_connect_state(s->ssl);
+	s->handshaking = true;
+	s->conn_deadline = smpp_now(s) + s->resp_ms;
+	smpp_tls_handshake(s);
+}
+
+/* TCP is up: start TLS, or bind at once. */
+static void
+smpp_connected(struct smpp *s)
+{
+	s->connecting = false;
+	s->st.connects++;
+	if (s->tls) {
+		smpp_tls_start(s);
+		return;
+	}
+	smpp_io_update(s);
+	smpp_send_bind(s);
+}
 
 static void
 smpp_connect(struct smpp *s)
@@ -666,11 +870,8 @@ smpp_connect(struct smpp *s)
 	/* reconnecting after a refused bind keeps BIND_FAILED visible */
 	if (s->state != SMPP_BIND_FAILED)
 		smpp_set_state(s, SMPP_CONNECTING);
-	if (rc == 0) {
-		s->connecting = false;
-		s->st.connects++;
-		smpp_send_bind(s);
-	}
+	if (rc == 0)
+		smpp_connected(s);
 }
 
 /* ---- input ---------------------------------------------------------- */
@@ -899,6 +1100,53 @@ smpp_handle(struct smpp *s, const uint8_t *buf, size_t len)
 	}
 }
 
+/*
+ * One SSL_read into rbuf: > 0 bytes read, 0 when it must wait (the loop
+ * in smpp_read calls again until then, so nothing stays in SSL_pending),
+ * -1 when the link went down.
+ */
+static ssize_t
+smpp_read_tls(struct smpp *s)
+{
+	int r, err, se;
+	unsigned long e;
+
+	ERR_clear_error();
+	r = SSL_read(s->ssl, s->rbuf + s->rlen, (int)(SMPP_PDU_MAX - s->rlen));
+	if (r > 0) {
+		s->rd_wants_write = false;
+		return r;
+	}
+	se = errno;
+	err = SSL_get_error(s->ssl, r);
+	switch (err) {
+	case SSL_ERROR_WANT_READ:
+		s->rd_wants_write = false;
+		return 0;
+	case SSL_ERROR_WANT_WRITE:
+		s->rd_wants_write = true;
+		return 0;
+	case SSL_ERROR_ZERO_RETURN:
+		smpp_link_down(s, "connection closed by the SMSC");
+		return -1;
+	}
+	e = ERR_peek_last_error();
+	if ((err == SSL_ERROR_SYSCALL && se == 0 && e == 0)
+#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
+	    || (err == SSL_ERROR_SSL &&
+	    ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+#endif
+	    ) {
+		/* TCP closed without close_notify: as without TLS */
+		s->tls_dead = true;
+		ERR_clear_error();
+		smpp_link_down(s, "connection closed by the SMSC");
+		return -1;
+	}
+	tls_fail(s, "read: ", err, se);
+	return -1;
+}
+
 static void
 smpp_read(struct smpp *s)
 {
@@ -908,7 +1156,14 @@ smpp_read(struct smpp *s)
 	long fl;
 
 	for (;;) {
-		n = read(s->fd, s->rbuf + s->rlen, SMPP_PDU_MAX - s->rlen);
+		if (s->ssl != NULL) {
+			if ((n = smpp_read_tls(s)) < 0)
+				return;		/* link down */
+			if (n == 0)
+				break;		/* WANT_READ/WRITE */
+		} else
+			n = read(s->fd, s->rbuf + s->rlen,
+			    SMPP_PDU_MAX - s->rlen);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -941,6 +1196,8 @@ smpp_read(struct smpp *s)
 	smpp_pump(s);
 	if (s->fd >= 0 && s->wlen > 0)
 		smpp_flush(s);
+	else
+		smpp_io_update(s);
 }
 
 static void
@@ -961,9 +1218,16 @@ smpp_io_cb(int fd, short revents, void *arg)
 			smpp_link_down(s, NULL);
 			return;
 		}
-		s->st.connects++;
-		ev_io_set(s->ev, s->io_id, POLLIN);
-		smpp_send_bind(s);
+		smpp_connected(s);
+		return;
+	}
+	if (s->handshaking) {
+		smpp_tls_handshake(s);
+		return;
+	}
+	if (s->ssl != NULL) {
+		/* either direction may be waiting on either event */
+		smpp_read(s);
 		return;
 	}
 	if (revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -1095,6 +1359,42 @@ smpp_is_numeric(const char *a)
 	return true;
 }
 
+/* The client context: TLS 1.2 or later, the server always verified. */
+static SSL_CTX *
+smpp_tls_ctx(const char *ca_file)
+{
+	SSL_CTX *ctx;
+	char why[96];
+	bool ok;
+
+	ERR_clear_error();
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+		tls_reason(NULL, SSL_ERROR_SSL, 0, why, sizeof(why));
+		log_warnx("smpp", "TLS: %s", why);
+		return NULL;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	ok = SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) == 1;
+	if (ok && ca_file[0] != '\0') {
+		if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) {
+			tls_reason(NULL, SSL_ERROR_SSL, 0, why, sizeof(why));
+			log_warnx("smpp", "TLS: cannot load smpp.ca_file %s: "
+			    "%s", ca_file, why);
+			ok = false;
+		}
+	} else if (ok && SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		tls_reason(NULL, SSL_ERROR_SSL, 0, why, sizeof(why));
+		log_warnx("smpp", "TLS: cannot load the system CAs: %s", why);
+		ok = false;
+	}
+	ERR_clear_error();
+	if (!ok) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
 struct smpp *
 smpp_new(struct ev *ev, const struct smpp_config *cfg,
     const struct smpp_events *evs, void *arg)
@@ -1105,10 +1405,6 @@ smpp_new(struct ev *ev, const struct smpp_config *cfg,
 	if (cfg->host == NULL || cfg->host[0] == '\0' || cfg->port < 1 ||
 	    cfg->port > 65535) {
 		log_warnx("smpp", "smpp.host and smpp.port are required");
-		return NULL;
-	}
-	if (cfg->tls) {
-		log_warnx("smpp", "smpp.tls = true is not supported yet");
 		return NULL;
 	}
 	if (src[0] == '\0' || (smpp_is_numeric(src) ? strlen(src) > 20 :
@@ -1160,6 +1456,19 @@ smpp_new(struct ev *ev, const struct smpp_config *cfg,
 	s->throttle_min = cfg->throttle_ms > 0 ? cfg->throttle_ms : 1000;
 	s->throttle_cur = s->throttle_min;
 	s->rcpt_cap = cfg->receipt_cap > 0 ? cfg->receipt_cap : 100000;
+	s->tls = cfg->tls;
+	s->ca_file = xstrdup(cfg->ca_file != NULL ? cfg->ca_file : "");
+	if (s->tls && (s->tls_ctx = smpp_tls_ctx(s->ca_file)) == NULL) {
+		free(s->ca_file);
+		free(s->source_addr);
+		free(s->system_type);
+		free(s->password_file);
+		free(s->password);
+		free(s->system_id);
+		free(s->host);
+		free(s);
+		return NULL;
+	}
 	s->backoff = s->backoff_min;
 	s->fd = -1;
 	s->next_seq = 1;
@@ -1286,6 +1595,8 @@ smpp_free(struct smpp *s)
 	free(s->password_file);
 	free(s->system_type);
 	free(s->source_addr);
+	free(s->ca_file);
+	SSL_CTX_free(s->tls_ctx);
 	free(s);
 }
 

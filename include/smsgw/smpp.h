@@ -45,7 +45,16 @@
  * pause all sending for throttle_ms, doubling up to 30 s while they
  * repeat.
  *
- * TLS is not implemented: smpp_new() refuses cfg->tls = true.
+ * TLS (cfg->tls): after the TCP connect, a non-blocking OpenSSL client
+ * handshake (TLS 1.2 or later) on the same ev loop, then every PDU goes
+ * through it.  The SMSC certificate is always verified: against
+ * cfg->ca_file when set (a PEM file of one or more CAs or the SMSC's own
+ * self-signed certificate), else the system CAs; the name (SNI and
+ * hostname check) is cfg->host, or its IP address when host is a literal.
+ * A handshake or verification failure is a connection failure: backoff
+ * as above, last_error "TLS: <reason>".  ca_file is read once, by
+ * smpp_new().  With TLS the process must ignore SIGPIPE (OpenSSL writes
+ * with write(2)); smsgwd does.
  */
 #ifndef SMSGW_SMPP_H
 #define SMSGW_SMPP_H
@@ -78,7 +87,8 @@ struct smpp_config {
 	const char *password;		/* when password_file is empty */
 	const char *password_file;	/* first line, re-read on each bind */
 	const char *system_type;
-	bool tls;			/* must be false (not implemented) */
+	bool tls;			/* TLS to the SMSC (see above) */
+	const char *ca_file;		/* PEM CAs; NULL/"" = system CAs */
 	const char *source_addr;	/* "HYVAKS": TON 5; digits: TON 1 */
 	int window;			/* outstanding submit_sm (10) */
 	int max_rate;			/* submit_sm/s, 0 = unlimited */
@@ -123,7 +133,8 @@ struct smpp_status {
 /*
  * Create the client and start connecting at once.  evs is copied; arg is
  * passed to every callback.  Returns NULL (logged) when cfg is invalid
- * (no host, port out of range, tls = true, source_addr too long).
+ * (no host, port out of range, source_addr too long, or with tls a
+ * ca_file that cannot be loaded).
  */
 struct smpp *smpp_new(struct ev *ev, const struct smpp_config *cfg,
     const struct smpp_events *evs, void *arg);

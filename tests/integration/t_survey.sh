@@ -113,7 +113,13 @@ expect_match "$r1" '"status":"complete","kind":"score","score":9' "V-1 record"
 expect_match "$r1" '"followup":"Hammaslääkäri oli ystävällinen, soita \[phone\] tai \[email\]"' "followup redacted"
 expect_match "$(printf '%s\n' "$exp" | grep '"visit_id":"V-5"')" '"kind":"score_comment","score":7,"comment":"The waiting room was cold' "comment then score"
 expect_match "$(printf '%s\n' "$exp" | grep '"visit_id":"V-3"')" '"status":"optout"' "sv opt-out record"
-case "$exp" in *358*|*040*) fail "export holds a phone number" ;; *) pass ;; esac
+# (response ids are random hex: leave them out of the scan)
+if printf '%s\n' "$exp" | sed 's/"response_id":"[0-9a-z]*"//' |
+    grep -Eq '358|040[0-9]'; then
+	fail "export holds a phone number"
+else
+	pass
+fi
 
 # Duplicate visit_id and cancel before send.
 drop visits-2.jsonl <<EOV

@@ -2,6 +2,10 @@
 """smsc.py: a small SMPP 3.4 SMSC for smsgwd's tests (python3 stdlib only).
 
     smsc.py --port 0 --dir DIR [--system-id X --password Y]
+            [--tls-cert CERT.pem --tls-key KEY.pem]
+
+With --tls-cert the listener speaks TLS (1.2 or later) with that
+certificate; a client that fails the handshake never gets a connection.
 
 Writes the listening port to DIR/port (atomically), logs every bind to
 DIR/binds.jsonl and every submit_sm to DIR/submits.jsonl (one JSON object
@@ -28,6 +32,7 @@ import asyncio
 import json
 import os
 import signal
+import ssl
 import struct
 import sys
 import time
@@ -325,11 +330,19 @@ async def main():
     ap.add_argument("--dir", required=True)
     ap.add_argument("--system-id")
     ap.add_argument("--password")
+    ap.add_argument("--tls-cert", help="PEM certificate: serve TLS")
+    ap.add_argument("--tls-key", help="PEM private key for --tls-cert")
     args = ap.parse_args()
+    ctx = None
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.load_cert_chain(args.tls_cert, args.tls_key or args.tls_cert)
     st = State(args)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: Conn(st), "127.0.0.1",
-                                      args.port, reuse_address=True)
+                                      args.port, reuse_address=True,
+                                      ssl=ctx)
     port = server.sockets[0].getsockname()[1]
     tmp = os.path.join(args.dir, "port.tmp")
     with open(tmp, "w") as f:

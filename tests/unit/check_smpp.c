@@ -125,8 +125,9 @@ path_in(char *buf, size_t len, const char *d, const char *name)
 	ck_assert_int_lt(snprintf(buf, len, "%s/%s", d, name), (int)len);
 }
 
+/* cert/key: serve TLS with them (both NULL: plain TCP). */
 static pid_t
-smsc_start(const char *d, int port)
+smsc_start_tls(const char *d, int port, const char *cert, const char *key)
 {
 	char pf[512], ps[16];
 	pid_t pid;
@@ -139,9 +140,15 @@ smsc_start(const char *d, int port)
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		execlp("python3", "python3", smsc_py, "--port", ps, "--dir", d,
-		    "--system-id", "smsgw", "--password", "secret",
-		    (char *)NULL);
+		if (cert != NULL)
+			execlp("python3", "python3", smsc_py, "--port", ps,
+			    "--dir", d, "--system-id", "smsgw", "--password",
+			    "secret", "--tls-cert", cert, "--tls-key", key,
+			    (char *)NULL);
+		else
+			execlp("python3", "python3", smsc_py, "--port", ps,
+			    "--dir", d, "--system-id", "smsgw", "--password",
+			    "secret", (char *)NULL);
 		_exit(127);
 	}
 	for (i = 0; i < 500; i++) {
@@ -155,6 +162,12 @@ smsc_start(const char *d, int port)
 	}
 	ck_abort_msg("smsc.py did not start");
 	return -1;
+}
+
+static pid_t
+smsc_start(const char *d, int port)
+{
+	return smsc_start_tls(d, port, NULL, NULL);
 }
 
 static void
@@ -443,8 +456,10 @@ START_TEST(test_bad_credentials)
 	ck_assert_uint_eq(count_lines(dir, "submits.jsonl"), 0);
 	/* refused configurations */
 	c.tls = true;
+	c.ca_file = "/nonexistent/ca.pem";
 	ck_assert_ptr_null(smpp_new(ev, &c, &evs, NULL));
 	c.tls = false;
+	c.ca_file = NULL;
 	c.source_addr = "HYVAKS-TOO-LONG";
 	ck_assert_ptr_null(smpp_new(ev, &c, &evs, NULL));
 }
@@ -697,6 +712,168 @@ START_TEST(test_stop_unsent_and_drain)
 }
 END_TEST
 
+/* ---- TLS ------------------------------------------------------------ */
+
+static bool have_openssl_cli;
+
+/* A self-signed certificate for san as dir/<name>.crt and .key. */
+static void
+make_cert_san(const char *name, const char *san, char *crt, char *key,
+    size_t len)
+{
+	char cmd[2048];
+
+	ck_assert_int_lt(snprintf(crt, len, "%s/%s.crt", dir, name),
+	    (int)len);
+	ck_assert_int_lt(snprintf(key, len, "%s/%s.key", dir, name),
+	    (int)len);
+	snprintf(cmd, sizeof(cmd), "openssl req -x509 -newkey rsa:2048 "
+	    "-nodes -subj /CN=127.0.0.1 -addext subjectAltName=%s "
+	    "-days 1 -keyout '%s' -out '%s' >/dev/null 2>&1", san, key, crt);
+	ck_assert_msg(system(cmd) == 0, "openssl req failed");
+}
+
+static void
+make_cert(const char *name, char *crt, char *key, size_t len)
+{
+	make_cert_san(name, "IP:127.0.0.1", crt, key, len);
+}
+
+/* Replace the fixture's plain SMSC with a TLS one. */
+static void
+smsc_restart_tls(const char *crt, const char *key)
+{
+	smsc_kill(smsc_pid, SIGTERM);
+	smsc_pid = smsc_start_tls(dir, 0, crt, key);
+}
+
+#define TLS_MSGS	100
+
+static bool
+reconnected(void)
+{
+	return status().connects == 2 && is_bound();
+}
+
+START_TEST(test_tls_bind_submit)
+{
+	struct smpp_config c;
+	static json_object *o[TLS_MSGS + 10];
+	char crt[512], key[512], text[64], dest[32];
+	size_t n, i;
+	int k;
+
+	make_cert("smsc", crt, key, sizeof(crt));
+	smsc_restart_tls(crt, key);
+	base_cfg(&c);
+	c.tls = true;
+	c.ca_file = crt;
+	c.no_receipts = true;
+	cli = smpp_new(ev, &c, &evs, NULL);
+	ck_assert_ptr_nonnull(cli);
+	ck_assert_msg(run_until(is_bound, 5000), "not bound over TLS: %s",
+	    status().last_error);
+	ck_assert_str_eq(status().last_error, "");
+	for (k = 1; k <= TLS_MSGS; k++) {
+		snprintf(text, sizeof(text), "tls %d ä €", k);
+		snprintf(dest, sizeof(dest), "+3584000%05d", k);
+		ck_assert_int_eq(smpp_submit(cli, (uint64_t)k, dest, text), 0);
+	}
+	want_msgs = TLS_MSGS;
+	ck_assert(run_until(msgs_done, 10000));
+	ck_assert_int_eq(rec.msgs_ok, TLS_MSGS);
+	ck_assert_int_eq(rec.nfailed + rec.nuncertain, 0);
+	ck_assert_uint_eq(status().connects, 1);
+	ck_assert_uint_eq(count_lines(dir, "binds.jsonl"), 1);
+	n = read_jsonl(dir, "submits.jsonl", o, TLS_MSGS + 10);
+	ck_assert_uint_eq(n, TLS_MSGS);
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(sscanf(jstr(o[i], "text"), "tls %d", &k), 1);
+		snprintf(text, sizeof(text), "tls %d ä €", k);
+		ck_assert_str_eq(jstr(o[i], "text"), text);
+		json_object_put(o[i]);
+	}
+	/* the SMSC drops the TLS link: uncertain, then a new handshake */
+	smsc_mode("close\n");
+	ck_assert_int_eq(smpp_submit(cli, TLS_MSGS + 1, "+358401234567",
+	    "x"), 0);
+	ck_assert(run_until(reconnected, 3000));
+	ck_assert_int_eq(rec.uncertain[TLS_MSGS + 1], 1);
+	ck_assert_uint_eq(count_lines(dir, "binds.jsonl"), 2);
+	/* graceful stop over TLS: unbind answered */
+	smpp_stop(cli);
+	run_for(300);
+	ck_assert_int_eq(status().state, SMPP_STOPPED);
+}
+END_TEST
+
+START_TEST(test_tls_wrong_ca)
+{
+	struct smpp_config c;
+	struct smpp_status st;
+	char crt[512], key[512], other[512], okey[512];
+
+	make_cert("smsc", crt, key, sizeof(crt));
+	make_cert("other", other, okey, sizeof(other));
+	smsc_restart_tls(crt, key);
+	base_cfg(&c);
+	c.tls = true;
+	c.ca_file = other;
+	c.backoff_min_ms = 0;	/* the default: 1 s doubling */
+	cli = smpp_new(ev, &c, &evs, NULL);
+	ck_assert_ptr_nonnull(cli);
+	ck_assert_int_eq(smpp_submit(cli, 1, "+358401234567", "x"), 0);
+	run_for(3500);
+	st = status();
+	ck_assert(!rec.saw[SMPP_BOUND] && !rec.saw[SMPP_BINDING]);
+	ck_assert_int_eq(st.state, SMPP_DISCONNECTED);
+	ck_assert_msg(strncmp(st.last_error, "TLS: ", 5) == 0 &&
+	    strstr(st.last_error, "verify") != NULL, "last_error: %s",
+	    st.last_error);
+	/* attempts at about 0, 1 and 3 s: no tight loop */
+	ck_assert_uint_ge(st.connects, 2);
+	ck_assert_uint_le(st.connects, 3);
+	ck_assert_uint_eq(count_lines(dir, "binds.jsonl"), 0);
+	ck_assert_uint_eq(st.queued, 1);
+	ck_assert_int_eq(rec.nfailed + rec.nuncertain + rec.msgs_ok, 0);
+}
+END_TEST
+
+static bool
+has_error(void)
+{
+	return status().last_error[0] != '\0';
+}
+
+/* The name checked is smpp.host: an IP literal as an IP, else a DNS name. */
+START_TEST(test_tls_names)
+{
+	struct smpp_config c;
+	char crt[512], key[512];
+
+	make_cert_san("smsc", "DNS:localhost", crt, key, sizeof(crt));
+	smsc_restart_tls(crt, key);
+	base_cfg(&c);
+	c.tls = true;
+	c.ca_file = crt;
+	c.backoff_min_ms = 100;
+	cli = smpp_new(ev, &c, &evs, NULL);
+	ck_assert_ptr_nonnull(cli);
+	ck_assert(run_until(has_error, 3000));
+	ck_assert_msg(strstr(status().last_error, "TLS: certificate verify "
+	    "failed: IP address mismatch") != NULL, "last_error: %s",
+	    status().last_error);
+	ck_assert(!rec.saw[SMPP_BINDING]);
+	smpp_free(cli);
+	/* "localhost" may try ::1 first, which smsc.py does not listen on */
+	c.host = "localhost";
+	cli = smpp_new(ev, &c, &evs, NULL);
+	ck_assert_ptr_nonnull(cli);
+	ck_assert_msg(run_until(is_bound, 3000), "not bound: %s",
+	    status().last_error);
+}
+END_TEST
+
 static Suite *
 smpp_suite(void)
 {
@@ -714,6 +891,15 @@ smpp_suite(void)
 	tcase_add_test(tc, test_restart_mid_window);
 	tcase_add_test(tc, test_stop_unsent_and_drain);
 	suite_add_tcase(s, tc);
+	if (have_openssl_cli) {
+		tc = tcase_create("tls");
+		tcase_set_timeout(tc, 30);
+		tcase_add_checked_fixture(tc, setup, teardown);
+		tcase_add_test(tc, test_tls_bind_submit);
+		tcase_add_test(tc, test_tls_wrong_ca);
+		tcase_add_test(tc, test_tls_names);
+		suite_add_tcase(s, tc);
+	}
 	return s;
 }
 
@@ -756,6 +942,11 @@ main(void)
 		    "(set SMSC_PY)\n");
 		return 77;
 	}
+	signal(SIGPIPE, SIG_IGN);	/* OpenSSL writes with write(2) */
+	have_openssl_cli = system("openssl version >/dev/null 2>&1") == 0;
+	if (!have_openssl_cli)
+		fprintf(stderr, "check_smpp: SKIP: TLS tests (no openssl "
+		    "command)\n");
 	sr = srunner_create(smpp_suite());
 	srunner_run_all(sr, CK_ENV);
 	nf = srunner_ntests_failed(sr);

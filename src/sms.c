@@ -212,6 +212,25 @@ chain_end(struct sms_modem *sm)
 		sms_pump(sm);
 }
 
+/* The network took the part in flight: record it with its TP-MR (from
+ * "+CMSS: <mr>" or "+CMGS: <mr>"), which status reports refer to. */
+static void
+part_sent(struct sms_modem *sm, const struct at_response *r,
+    const char *prefix)
+{
+	struct at_result_iter it;
+	int mr = -1;
+
+	at_result_iter_init(&it, r);
+	if (at_result_iter_next(&it, prefix))
+		(void)at_result_iter_next_number(&it, &mr);
+	strlcpy_s(sm->cur.state, "sent", sizeof(sm->cur.state));
+	sm->cur.mr = mr;
+	sm->cur.storage_index = -1;
+	sms_part_commit(sm->s, &sm->cur, NULL);
+	sm->cnt.sent++;
+}
+
 /* --- the storage path: +CMGW, +CMSS, +CMGD --------------------------- */
 
 static void
@@ -219,8 +238,6 @@ cmss_done(bool ok, const struct at_response *r, void *arg)
 {
 	struct sms_modem *sm = sctx_get(arg);
 	struct sctx *c = arg;
-	struct at_result_iter it;
-	int mr = -1;
 
 	if (sm == NULL)
 		return;
@@ -255,14 +272,7 @@ cmss_done(bool ok, const struct at_response *r, void *arg)
 		chain_end(sm);
 		return;
 	}
-	at_result_iter_init(&it, r);
-	if (at_result_iter_next(&it, "+CMSS:"))
-		(void)at_result_iter_next_number(&it, &mr);
-	strlcpy_s(sm->cur.state, "sent", sizeof(sm->cur.state));
-	sm->cur.mr = mr;
-	sm->cur.storage_index = -1;
-	sms_part_commit(sm->s, &sm->cur, NULL);
-	sm->cnt.sent++;
+	part_sent(sm, r, "+CMSS:");
 	/* Delete the stored copy with the next write, or now if none comes
 	 * (if we crash first, recovery deletes the unclaimed STO SENT copy). */
 	if (sm->no_chain)
@@ -380,8 +390,6 @@ static void
 cmgs_done(bool ok, const struct at_response *r, void *arg)
 {
 	struct sms_modem *sm = sctx_get(arg);
-	struct at_result_iter it;
-	int mr = -1;
 
 	if (sm == NULL)
 		return;
@@ -410,14 +418,7 @@ cmgs_done(bool ok, const struct at_response *r, void *arg)
 		chain_end(sm);
 		return;
 	}
-	at_result_iter_init(&it, r);
-	if (at_result_iter_next(&it, "+CMGS:"))
-		(void)at_result_iter_next_number(&it, &mr);
-	strlcpy_s(sm->cur.state, "sent", sizeof(sm->cur.state));
-	sm->cur.mr = mr;
-	sm->cur.storage_index = -1;
-	sms_part_commit(sm->s, &sm->cur, NULL);
-	sm->cnt.sent++;
+	part_sent(sm, r, "+CMGS:");
 	chain_end(sm);
 }
 

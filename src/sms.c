@@ -317,10 +317,10 @@ cmgw_done(bool ok, const struct at_response *r, void *arg)
 	}
 	if (c->index >= 0) {
 		/* This write carried the delete of index c->index. */
-		if (r->status == AT_STATUS_ERROR) {
-			/* A plain ERROR: the modem may not take a chained line.
-			 * Delete on its own (harmless if it ran) and write
-			 * again without chaining. */
+		if (!ok) {
+			/* Any refusal may be the chained line's fault: delete
+			 * on its own (harmless if it ran) and write again
+			 * without chaining; that answer is the real one. */
 			log_info("sms", "%s: chained +CMGD;+CMGW refused; "
 			    "sending them apart", modem_name(sm->m));
 			sm->no_chain = true;

@@ -23,7 +23,7 @@
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 60000
 #define PROBE_TRIES 5
-#define REG_POLL_MS 1000
+#define REG_POLL_MS 250
 #define REG_GIVEUP_MS 180000
 #define HEALTH_POLL_MS 30000
 #define SIM_RETRY_MS 2000
@@ -257,6 +257,9 @@ urc_creg(const char *line, const char *pdu, void *arg)
 		return;
 	m->info.registered = stat == 1 || stat == 5;
 	m->info.roaming = stat == 5;
+	/* Registration announced: no need to wait for the next poll. */
+	if (m->info.registered && m->state == MODEM_REG_WAIT)
+		modem_enter(m, MODEM_READY);
 }
 
 static void
@@ -603,8 +606,9 @@ creg_done(bool ok, const struct at_response *r, void *arg)
 	struct at_result_iter it;
 	int n, stat;
 
-	if (m == NULL || r->status == AT_STATUS_IO_ERROR)
-		return;
+	if (m == NULL || r->status == AT_STATUS_IO_ERROR ||
+	    m->state != MODEM_REG_WAIT)
+		return;	/* (a +CREG URC may have made it READY already) */
 	if (!ok) {
 		if (modem_check_timeouts(m, r))
 			return;

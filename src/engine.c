@@ -147,21 +147,31 @@ engine_policy(const struct conf *c, struct sampler_policy *p)
 	p->unit_daily_cap = (unsigned)c->sampling.unit_daily_cap;
 }
 
+/* HMAC-SHA256 under the box's key of label followed by visit_id: the
+ * source of every opaque per-visit value (record ids, link tokens). */
+static void
+engine_mac(struct engine *e, const char *label, const char *visit_id,
+    unsigned char mac[32])
+{
+	gcry_md_hd_t h;
+
+	if (gcry_md_open(&h, GCRY_MD_SHA256, GCRY_MD_FLAG_HMAC) != 0)
+		fatalx("main", "gcry_md_open");
+	gcry_md_setkey(h, e->key, ENGINE_KEY_LEN);
+	gcry_md_write(h, label, strlen(label));
+	gcry_md_write(h, visit_id, strlen(visit_id));
+	memcpy(mac, gcry_md_read(h, GCRY_MD_SHA256), 32);
+	gcry_md_close(h);
+}
+
 /* An opaque, stable id for the visit's response (no personal data). */
 static void
 engine_response_id(struct engine *e, const char *visit_id, char out[41])
 {
 	unsigned char mac[32];
-	gcry_md_hd_t h;
 	size_t i;
 
-	if (gcry_md_open(&h, GCRY_MD_SHA256, GCRY_MD_FLAG_HMAC) != 0)
-		fatalx("main", "gcry_md_open");
-	gcry_md_setkey(h, e->key, ENGINE_KEY_LEN);
-	gcry_md_write(h, "response:", 9);
-	gcry_md_write(h, visit_id, strlen(visit_id));
-	memcpy(mac, gcry_md_read(h, GCRY_MD_SHA256), sizeof(mac));
-	gcry_md_close(h);
+	engine_mac(e, "response:", visit_id, mac);
 	out[0] = 'r';
 	for (i = 0; i < 19; i++)
 		snprintf(out + 1 + 2 * i, 3, "%02x", mac[i]);
@@ -544,18 +554,11 @@ engine_token(struct engine *e, const char *visit_id, char out[23])
 	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
 	unsigned char mac[32];
-	gcry_md_hd_t h;
 	size_t i, o = 0;
 	uint32_t acc = 0;
 	int bits = 0;
 
-	if (gcry_md_open(&h, GCRY_MD_SHA256, GCRY_MD_FLAG_HMAC) != 0)
-		fatalx("main", "gcry_md_open");
-	gcry_md_setkey(h, e->key, ENGINE_KEY_LEN);
-	gcry_md_write(h, "token:", 6);
-	gcry_md_write(h, visit_id, strlen(visit_id));
-	memcpy(mac, gcry_md_read(h, GCRY_MD_SHA256), sizeof(mac));
-	gcry_md_close(h);
+	engine_mac(e, "token:", visit_id, mac);
 	for (i = 0; i < 16 && o < 22; i++) {
 		acc = (acc << 8) | mac[i];
 		bits += 8;

@@ -92,6 +92,9 @@ log_debug_enabled(const char *mod)
 	return idx >= 0 && log_dbg[idx];
 }
 
+static void log_emit(int prio, const char *mod, const char *fmt, va_list ap,
+    int errnum) __attribute__((format(printf, 3, 0)));
+
 static void
 log_emit(int prio, const char *mod, const char *fmt, va_list ap, int errnum)
 {

@@ -181,6 +181,8 @@ wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static void
 die(const char *fmt, ...)
 {
@@ -295,6 +297,8 @@ log_bytes(const struct modem *m, const char *dir, const char *p, size_t n)
 	fflush(g.log);
 }
 
+static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static void
 logmsg(const char *fmt, ...)
 {
@@ -330,6 +334,8 @@ m_echo(struct modem *m, unsigned char c)
 }
 
 /* An information or result line: "\r\n<line>\r\n". */
+static void m_line(struct modem *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static void
 m_line(struct modem *m, const char *fmt, ...)
 {
@@ -352,6 +358,8 @@ m_line(struct modem *m, const char *fmt, ...)
 }
 
 /* A URC: held in urcq while a command or a send is in progress. */
+static void m_urc(struct modem *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static void
 m_urc(struct modem *m, const char *fmt, ...)
 {
@@ -551,6 +559,8 @@ json_str(struct buf *b, const char *s)
 	}
 	buf_add(b, "\"", 1);
 }
+
+static void json_fmt(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
 json_fmt(struct buf *b, const char *fmt, ...)

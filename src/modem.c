@@ -6,6 +6,7 @@
 #include "smsgw/modem.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,8 @@
 #include "smsgw/util.h"
 
 #define BACKOFF_MIN_MS 1000
-#define BACKOFF_MAX_MS 60000
+#define BACKOFF_MAX_MS 15000
+#define HOTPLUG_SETTLE_MS 200	/* let udev finish the node it made */
 #define PROBE_TRIES 5
 #define REG_POLL_MS 250
 #define REG_GIVEUP_MS 180000
@@ -59,6 +61,8 @@ struct modem {
 	uint64_t gen;	/* bumps on every (re)open: stale callbacks ignored */
 	struct modem_info info;
 	bool logged_absent;
+	struct serial_watch *watch;	/* while the device is absent */
+	uint32_t watch_io;
 };
 
 /* Callback context that dies with the chat generation. */
@@ -313,6 +317,50 @@ modem_close_port(struct modem *m)
 	m->port = NULL;
 }
 
+static void backoff_done(void *arg);
+
+static void
+watch_stop(struct modem *m)
+{
+	if (m->watch == NULL)
+		return;
+	ev_io_del(m->ev, m->watch_io);
+	m->watch_io = 0;
+	serial_watch_free(m->watch);
+	m->watch = NULL;
+}
+
+/* Something changed where the device lives: if it is back, try now
+ * rather than at the end of the backoff. */
+static void
+watch_io(int fd, short revents, void *arg)
+{
+	struct modem *m = arg;
+
+	(void)fd;
+	(void)revents;
+	if (m->watch == NULL || !serial_watch_check(m->watch) ||
+	    m->state != MODEM_BACKOFF || m->port != NULL)
+		return;
+	log_debug("modem", "%s: %s appeared", m->cfg.name, m->cfg.device);
+	m->backoff_ms = BACKOFF_MIN_MS;
+	modem_timer_set(m, HOTPLUG_SETTLE_MS, backoff_done);
+}
+
+static void
+watch_start(struct modem *m)
+{
+	if (m->watch != NULL)
+		return;
+	m->watch = serial_watch_new(m->cfg.device);
+	if (m->watch == NULL)
+		return;
+	m->watch_io = ev_io_add(m->ev, serial_watch_fd(m->watch), POLLIN,
+	    watch_io, m);
+	if (m->watch_io == 0)
+		watch_stop(m);
+}
+
 static void
 backoff_done(void *arg)
 {
@@ -321,6 +369,7 @@ backoff_done(void *arg)
 	m->timer = 0;
 	m->port = serial_open(m->cfg.device, m->cfg.baud);
 	if (m->port == NULL) {
+		watch_start(m);
 		if (!m->logged_absent) {
 			log_warnx("modem", "%s: cannot open %s: %s; retrying "
 			    "with backoff", m->cfg.name, m->cfg.device,
@@ -335,6 +384,7 @@ backoff_done(void *arg)
 		return;
 	}
 	m->logged_absent = false;
+	watch_stop(m);
 	m->gen++;
 	m->chat = at_chat_new(m->ev, serial_fd(m->port));
 	at_chat_set_disconnect_cb(m->chat, on_disconnect, m);
@@ -829,6 +879,7 @@ modem_free(struct modem *m)
 	if (m == NULL)
 		return;
 	ev_timer_del(m->ev, m->timer);
+	watch_stop(m);
 	modem_close_port(m);
 	free(m->cfg.name);
 	free(m->cfg.device);

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <libserialport.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -147,4 +149,102 @@ serial_flush(struct serial *s)
 		sp_flush(s->port, SP_BUF_BOTH);
 	else
 		(void)tcflush(s->fd, TCIOFLUSH);
+}
+
+/* --- hot-plug watch ------------------------------------------------- */
+
+struct serial_watch {
+	char *path;	/* the device */
+	char *dir;	/* the directory watched */
+	int fd;
+	int wd;
+};
+
+/* Watch the nearest existing directory above w->path. */
+static int
+watch_arm(struct serial_watch *w)
+{
+	char *d = xstrdup(w->path);
+	char *slash;
+
+	if (w->wd >= 0)
+		(void)inotify_rm_watch(w->fd, w->wd);
+	w->wd = -1;
+	for (;;) {
+		slash = strrchr(d, '/');
+		if (slash == NULL) {
+			strlcpy_s(d, ".", strlen(d) + 1);
+			break;
+		}
+		if (slash == d)
+			slash[1] = '\0';	/* "/" */
+		else
+			*slash = '\0';
+		if (access(d, F_OK) == 0 || strcmp(d, "/") == 0)
+			break;
+	}
+	free(w->dir);
+	w->dir = d;
+	w->wd = inotify_add_watch(w->fd, d, IN_CREATE | IN_MOVED_TO |
+	    IN_ATTRIB | IN_ONLYDIR);
+	return w->wd;
+}
+
+struct serial_watch *
+serial_watch_new(const char *path)
+{
+	struct serial_watch *w = xcalloc(1, sizeof(*w));
+
+	w->path = xstrdup(path);
+	w->wd = -1;
+	w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (w->fd < 0 || watch_arm(w) < 0) {
+		log_debug("serial", "%s: no hot-plug watch: %s", path,
+		    strerror(errno));
+		serial_watch_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void
+serial_watch_free(struct serial_watch *w)
+{
+	if (w == NULL)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	free(w->path);
+	free(w->dir);
+	free(w);
+}
+
+int
+serial_watch_fd(const struct serial_watch *w)
+{
+	return w->fd;
+}
+
+bool
+serial_watch_check(struct serial_watch *w)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct
+	    inotify_event))));
+	char *cur;
+	ssize_t n;
+
+	while ((n = read(w->fd, buf, sizeof(buf))) > 0)
+		continue;
+	if (access(w->path, F_OK) == 0)
+		return true;
+	/* A directory on the way may have appeared (udev makes
+	 * /dev/serial/by-id with the first device): watch deeper. */
+	cur = xstrdup(w->dir);
+	if (watch_arm(w) >= 0 && strcmp(cur, w->dir) != 0 &&
+	    access(w->path, F_OK) == 0) {
+		free(cur);
+		return true;
+	}
+	free(cur);
+	return false;
 }

@@ -29,6 +29,18 @@ emu "$t" replug m1 >/dev/null
 wait_for "[ \"\$(modem_state $t/c.conf m1)\" = ready ]" 8 || fail "m1 did not come back after replug"
 grep -q "m1: port .* lost" "$t/log" || fail "port loss not logged"
 
+# A longer unplug: the daemon's reopen backoff has grown to seconds, but
+# the device node reappearing is noticed at once (inotify), not at the
+# end of the backoff.
+emu "$t" unplug m1 >/dev/null
+sleep 7
+t0=$(date +%s%N)
+emu "$t" replug m1 >/dev/null
+wait_for "[ \"\$(modem_state $t/c.conf m1)\" = ready ]" 10 || fail "m1 did not come back after a long unplug"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "ready ${ms} ms after a replug (7 s unplug)"
+[ "$ms" -lt 3000 ] || fail "replug noticed only after ${ms} ms (backoff, not hot-plug)"
+
 # Silence: commands time out; after reset_timeouts in a row the modem is
 # reset (AT+CFUN=1,1) and comes back.
 emu "$t" fault m2 silence 16000 >/dev/null

@@ -68,6 +68,7 @@ static const struct conf_key top_keys[] = {
 	{ "transport", KT_STR, O(transport), 1, 0 },
 	{ "send_attempts", KT_INT, O(send_attempts), 1, 100 },
 	{ "reset_timeouts", KT_INT, O(reset_timeouts), 1, 1000 },
+	{ "storage_poll_s", KT_INT, O(storage_poll_s), 1, 3600 },
 	{ "modems", KT_SPECIAL, 0, 0, 0 },
 	{ "sampling", KT_SPECIAL, 0, 0, 0 },
 	{ "schedule", KT_SPECIAL, 0, 0, 0 },
@@ -186,6 +187,7 @@ conf_defaults(struct conf *c)
 	c->transport = xstrdup("modem");
 	c->send_attempts = 5;
 	c->reset_timeouts = 10;
+	c->storage_poll_s = 60;
 	c->sampling.default_rate = 0.1;
 	c->sampling.min_age = 18;
 	c->sampling.person_cap_days = 30;

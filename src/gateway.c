@@ -688,6 +688,7 @@ gateway_new(struct conf *conf, const char *conf_path)
 		gw->sms = sms_new(gw->ev, gw->store,
 		    (unsigned)conf->send_attempts, &sevs, NULL);
 		sms_set_pace(gw->sms, (unsigned)conf->schedule.pace_ms);
+		sms_set_sweep(gw->sms, (unsigned)conf->storage_poll_s);
 		gw->engine = engine_new(gw->ev, gw->store, gw->sms, conf, key);
 		explicit_bzero(key, sizeof(key));
 		sms_set_arg(gw->sms, gw->engine);
@@ -778,6 +779,7 @@ gateway_reload(struct gateway *gw, char ***errs)
 		gateway_modems_apply(gw, nc);
 	sms_set_attempts(gw->sms, (unsigned)nc->send_attempts);
 	sms_set_pace(gw->sms, (unsigned)nc->schedule.pace_ms);
+	sms_set_sweep(gw->sms, (unsigned)nc->storage_poll_s);
 	engine_set_conf(gw->engine, nc);
 	{
 		struct sync_config scfg;

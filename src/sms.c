@@ -24,6 +24,7 @@
 #define LIST_TIMEOUT_MS 30000
 #define REASSEMBLY_S 600	/* deliver incomplete parts after this */
 #define RETRY_MIN_S 2
+#define TICK_S 10		/* housekeeping every 10 ticks of 1 s */
 #define RETRY_MAX_S 300
 
 struct sms_modem {
@@ -44,6 +45,7 @@ struct sms_modem {
 	 */
 	int pending_delete;
 	int64_t last_invite_ms;	/* pacing */
+	int64_t last_sweep;	/* last storage listing, monotonic s */
 	bool no_chain;		/* the modem refused a chained line */
 	struct sms_counters cnt;
 };
@@ -59,6 +61,8 @@ struct sms {
 	uint32_t tick;
 	uint8_t next_ref;
 	unsigned pace_ms;
+	unsigned sweep_s;	/* list each modem's storage this often */
+	unsigned ticks;
 };
 
 struct sctx {
@@ -70,11 +74,19 @@ struct sctx {
 static void sms_pump(struct sms_modem *sm);
 static void sms_recover(struct sms_modem *sm);
 static void sms_deliver_ready(struct sms *s);
+static void sms_settle_later(struct sms_modem *sm);
 
 static int64_t
 now_s(void)
 {
 	return util_wall_ms() / 1000;
+}
+
+/* Monotonic seconds, for intervals. */
+static int64_t
+mono_s(struct sms *s)
+{
+	return (int64_t)(ev_now(s->ev) / 1000);
 }
 
 static struct sctx *
@@ -447,6 +459,10 @@ sms_pump(struct sms_modem *sm)
 
 	if (sm->busy || sm->recovering || !modem_ready(sm->m))
 		return;
+	if (sm->need_recovery) {
+		sms_recover(sm);
+		return;
+	}
 	wait_ms = 0;
 	if (s->pace_ms > 0 && util_wall_ms() - sm->last_invite_ms <
 	    (int64_t)s->pace_ms)
@@ -582,15 +598,27 @@ cmgr_done(bool ok, const struct at_response *r, void *arg)
 	struct sctx *c = arg;
 	size_t i;
 
-	if (sm == NULL || !ok)
+	if (sm == NULL)
 		return;
+	if (!ok) {
+		if (r->status == AT_STATUS_IO_ERROR ||
+		    r->status == AT_STATUS_CANCELLED)
+			return;	/* the listing at the next READY reads it */
+		if (r->status == AT_STATUS_TIMEOUT)
+			modem_note_timeout(sm->m);
+		/* Unread and still stored: a listing settles it. */
+		sms_settle_later(sm);
+		return;
+	}
 	for (i = 0; i + 1 < r->nlines; i++)
 		if (strncmp(r->lines[i], "+CMGR:", 6) == 0)
 			break;
 	if (i + 1 >= r->nlines || r->lines[i + 1][0] == '\0')
-		return;
+		return;		/* an empty slot: nothing to read */
 	if (sms_take_pdu(sm, r->lines[i + 1]) == 0)
 		sm_delete(sm, c->index);	/* committed: now delete */
+	else
+		sms_settle_later(sm);	/* kept in the modem; read again */
 	sms_deliver_ready(sm->s);
 }
 
@@ -792,11 +820,24 @@ sms_recover(struct sms_modem *sm)
 
 	sm->need_recovery = false;
 	sm->recovering = true;
+	sm->last_sweep = mono_s(sm->s);
 	/* The listing deletes that STO SENT copy as unclaimed; a delete
 	 * kept for later could hit the slot after it is reused. */
 	sm->pending_delete = -1;
 	if (sm_cmd(sm, "AT+CMGL=4", pfx, LIST_TIMEOUT_MS, cmgl_done, -1) == 0)
 		sm->recovering = false;
+}
+
+/*
+ * List the storage again as soon as the modem is free: a message we could
+ * not read or commit stays there, and a +CMTI can be lost (line noise, a
+ * modem that drops URCs while busy).  Also every sweep_s.
+ */
+static void
+sms_settle_later(struct sms_modem *sm)
+{
+	sm->need_recovery = true;
+	sms_pump(sm);
 }
 
 /* --- delivery to the survey ----------------------------------------- */
@@ -823,7 +864,21 @@ sms_tick(void *arg)
 {
 	struct sms *s = arg;
 
-	s->tick = ev_timer_add(s->ev, 60000, sms_tick, s);
+	int64_t now = mono_s(s);
+	size_t i;
+
+	s->tick = ev_timer_add(s->ev, 1000, sms_tick, s);
+	for (i = 0; i < s->nmods; i++) {
+		struct sms_modem *sm = s->mods[i];
+
+		if (modem_ready(sm->m) &&
+		    now - sm->last_sweep >= (int64_t)s->sweep_s) {
+			sm->last_sweep = now;
+			sms_settle_later(sm);
+		}
+	}
+	if (++s->ticks % TICK_S != 0)
+		return;
 	sms_deliver_ready(s);
 	sms_kick(s);
 }
@@ -843,6 +898,7 @@ sms_new(struct ev *ev, struct store *st, unsigned send_attempts,
 		s->evs = *evs;
 	s->arg = arg;
 	s->next_ref = (uint8_t)(util_wall_ms() & 0xff);
+	s->sweep_s = 60;
 	s->tick = ev_timer_add(ev, 1000, sms_tick, s);
 	return s;
 }
@@ -868,6 +924,12 @@ sms_set_attempts(struct sms *s, unsigned send_attempts)
 {
 	if (send_attempts > 0)
 		s->attempts = send_attempts;
+}
+
+void
+sms_set_sweep(struct sms *s, unsigned sweep_s)
+{
+	s->sweep_s = sweep_s > 0 ? sweep_s : 60;
 }
 
 void

@@ -75,6 +75,7 @@ struct conf {
 	size_t nmodems;
 	int send_attempts;
 	int reset_timeouts;		/* consecutive AT timeouts -> reset */
+	int storage_poll_s;		/* list modem storage this often */
 
 	struct {
 		double default_rate;

@@ -60,6 +60,8 @@ void sms_set_attempts(struct sms *s, unsigned send_attempts);
  * backlog is spread out instead of bursting at the window start; replies
  * and follow-ups are never held back. */
 void sms_set_pace(struct sms *s, unsigned pace_ms);
+/* List every ready modem's storage at least this often (seconds). */
+void sms_set_sweep(struct sms *s, unsigned sweep_s);
 /* Change the arg handed to the event callbacks. */
 void sms_set_arg(struct sms *s, void *arg);
 

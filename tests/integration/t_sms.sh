@@ -75,6 +75,19 @@ wait_for "[ \$(sql $db \"select count(*) from sms_in where sender='+358402000003
 	fail "SMS stored while down not drained"
 stop_gw
 
+# A reply whose +CMTI never came (lost URC): the storage poll reads it.
+write_conf "$t/c.conf" "$t" 'send_attempts = 3; storage_poll_s = 2;
+modems = ( { name = "m1"; device = "'"$t"'/m1"; } );'
+start_gw "$t/c.conf" "$t/log"
+wait_for "[ \"\$(modem_state $t/c.conf m1)\" = ready ]" 5 || fail "not ready (poll)"
+sleep 0.5
+emu "$t" store m1 +358402000004 "ei ilmoitusta" >/dev/null
+wait_for "[ \$(sql $db \"select count(*) from sms_in where sender='+358402000004'\") -eq 1 ]" 5 ||
+	fail "SMS without +CMTI not read by the storage poll"
+wait_for "[ \"\$(emu $t list m1)\" = 'ok {\"modem\":\"m1\",\"messages\":[]}' ]" 5 ||
+	fail "polled SMS not deleted from the modem"
+stop_gw
+
 # kill -9 at many points while sending 30 messages and receiving 10:
 # every message reaches the network exactly once, every reply is stored
 # exactly once.

@@ -319,6 +319,17 @@ class Soak:
             return None
         return sum(rows[0])
 
+    def unread(self):
+        """Replies the network handed to a modem that are still in its
+        storage (the daemon has not taken them yet)."""
+        out = {}
+        for m in ("m1", "m2"):
+            r = self.emu.cmd("list " + m)
+            if r.startswith("ok "):
+                msgs = json.loads(r[3:]).get("messages", [])
+                out[m] = sum(1 for x in msgs if x.get("type") == "deliver")
+        return out
+
     # --- faults --------------------------------------------------------------
     def cms_tick(self, last):
         for m in ("m1", "m2"):
@@ -398,12 +409,13 @@ class Soak:
             self.read_sent()
             self.patients_act()
             # Quiescence: everything dropped and killed, the modem back,
-            # no patient can act, nothing moved for a while and the
-            # daemon's store holds no work.
+            # no patient can act, nothing moved for a while, the
+            # daemon's store holds no work and no reply waits unread in
+            # a modem (a replugged modem is being reopened).
             if di == len(drops) and not kill_at and plugged and \
                     not self.can_progress() and \
                     now - self.last_activity > 3.0 * self.slow and \
-                    self.busy() == 0:
+                    self.busy() == 0 and not any(self.unread().values()):
                 if quiet_since is None:
                     quiet_since = now
                 elif now - quiet_since > 2.0 * self.slow:
@@ -426,13 +438,7 @@ class Soak:
 
         # Replies still waiting in the modems' storage: received by the
         # "network" but not (yet) read by the daemon.
-        unread = {}
-        for m in ("m1", "m2"):
-            r = self.emu.cmd("list " + m)
-            if r.startswith("ok "):
-                msgs = json.loads(r[3:]).get("messages", [])
-                unread[m] = sum(1 for x in msgs if x.get("type") ==
-                                "deliver")
+        unread = self.unread()
         rc1 = self.stop()
         stop_codes = [rc1]
         self.read_sent()

@@ -964,7 +964,7 @@ engine_on_message(const struct store_inbound *in, void *arg)
 	if (sc.modem[0] == '\0')
 		strlcpy_s(sc.modem, in->modem, sizeof(sc.modem));
 	res = survey_on_reply(&c, e->conf, in->text, kind_map(rr.kind),
-	    rr.score, now, &acts);
+	    rr.score, rr.has_words, now, &acts);
 	log_debug("survey", "conversation %lld: reply %s -> %s",
 	    (long long)sc.id, reply_kind_name(rr.kind),
 	    survey_state_name(c.state));

@@ -238,58 +238,6 @@ mark_answered(struct ev_ctx *cx)
 		cx->conv->answered_at = cx->now;
 }
 
-/*
- * A word is a run of at least 2 letters (replies.md).  Letters here: ASCII
- * letters and the Latin-1 supplement to Latin Extended-B, Greek and
- * Cyrillic ranges; anything else (digits, punctuation, emoji) ends a run.
- */
-static bool
-has_word(const char *text)
-{
-	const unsigned char *p = (const unsigned char *)text;
-	int run = 0;
-
-	while (*p != '\0') {
-		unsigned cp;
-		int len, i;
-		bool letter;
-
-		if (*p < 0x80) {
-			cp = *p;
-			len = 1;
-		} else if ((*p & 0xe0) == 0xc0) {
-			cp = *p & 0x1f;
-			len = 2;
-		} else if ((*p & 0xf0) == 0xe0) {
-			cp = *p & 0x0f;
-			len = 3;
-		} else if ((*p & 0xf8) == 0xf0) {
-			cp = *p & 0x07;
-			len = 4;
-		} else {
-			cp = 0;
-			len = 1;
-		}
-		for (i = 1; i < len; i++) {
-			if ((p[i] & 0xc0) != 0x80) {
-				len = i;
-				cp = 0;
-				break;
-			}
-			cp = (cp << 6) | (p[i] & 0x3f);
-		}
-		letter = (cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z') ||
-		    (cp >= 0xc0 && cp <= 0x24f && cp != 0xd7 && cp != 0xf7) ||
-		    (cp >= 0x370 && cp <= 0x3ff) ||
-		    (cp >= 0x400 && cp <= 0x4ff);
-		run = letter ? run + 1 : 0;
-		if (run >= 2)
-			return true;
-		p += len;
-	}
-	return false;
-}
-
 /* Digits only after trimming ASCII white space; -1 when not. */
 static int
 parse_digits(const char *text)
@@ -349,7 +297,7 @@ followup_text(int score)
 
 static void
 on_score_state(struct ev_ctx *cx, const char *text,
-    enum survey_reply_kind kind, int score)
+    enum survey_reply_kind kind, int score, bool has_words)
 {
 	struct survey_conv *conv = cx->conv;
 	const struct conf *cfg = cx->cfg;
@@ -391,7 +339,7 @@ on_score_state(struct ev_ctx *cx, const char *text,
 	default:
 		conv->kind = SURVEY_REPLY_INVALID;
 		conv->invalid++;
-		if (has_word(text)) {
+		if (has_words) {
 			append_text(&conv->comment, text);
 			mark_answered(cx);
 		}
@@ -488,8 +436,8 @@ survey_start(struct survey_conv *conv, const struct conf *cfg, int64_t now,
 
 enum survey_result
 survey_on_reply(struct survey_conv *conv, const struct conf *cfg,
-    const char *text, enum survey_reply_kind kind, int score, int64_t now,
-    struct survey_actions *out)
+    const char *text, enum survey_reply_kind kind, int score, bool has_words,
+    int64_t now, struct survey_actions *out)
 {
 	struct ev_ctx cx;
 	enum survey_result res = SURVEY_RES_OK;
@@ -518,7 +466,7 @@ survey_on_reply(struct survey_conv *conv, const struct conf *cfg,
 		if (kind == SURVEY_REPLY_OPTOUT)
 			optout(&cx, score);
 		else
-			on_score_state(&cx, text, kind, score);
+			on_score_state(&cx, text, kind, score, has_words);
 		break;
 	case SURVEY_AWAIT_FOLLOWUP:
 		if (kind == SURVEY_REPLY_OPTOUT) {

@@ -217,15 +217,17 @@ enum survey_result survey_start(struct survey_conv *conv,
 
 /*
  * A reply from the conversation's phone.  text is the reply as received
- * (borrowed; NULL is taken as ""), kind and score the parser's result
- * (score 0..10 for SCORE and SCORE_COMMENT, else ignored unless in 0..10
- * for OPTOUT).  A SCORE or SCORE_COMMENT without a valid score is treated
- * as INVALID.  See the top of this file for the rules.
+ * (borrowed; NULL is taken as ""), kind, score and has_words the
+ * parser's result (score 0..10 for SCORE and SCORE_COMMENT, else ignored
+ * unless in 0..10 for OPTOUT; has_words: the reply holds a word, which
+ * keeps an INVALID reply as comment).  A SCORE or SCORE_COMMENT without a
+ * valid score is treated as INVALID.  See the top of this file for the
+ * rules.
  */
 enum survey_result survey_on_reply(struct survey_conv *conv,
 	    const struct conf *cfg, const char *text,
-	    enum survey_reply_kind kind, int score, int64_t now,
-	    struct survey_actions *out);
+	    enum survey_reply_kind kind, int score, bool has_words,
+	    int64_t now, struct survey_actions *out);
 
 /*
  * The conversation's deadline passed?  If open and now >= expires_at it

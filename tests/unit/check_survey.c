@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "smsgw/conf.h"
+#include "smsgw/reply.h"
 #include "smsgw/survey.h"
 
 #define T0	1795500000LL	/* 2026-11-24 */
@@ -103,7 +104,13 @@ expect_updated(void)
 static enum survey_result
 reply(const char *text, enum survey_reply_kind kind, int score, int64_t t)
 {
-	return survey_on_reply(&cv, cfg, text, kind, score, t, &acts);
+	struct reply_result rr = { .has_words = false };
+
+	/* has_words as the daemon gets it: from the reply parser. */
+	if (text != NULL)
+		(void)reply_parse(text, strlen(text), &rr);
+	return survey_on_reply(&cv, cfg, text, kind, score, rr.has_words, t,
+	    &acts);
 }
 
 static void
@@ -354,6 +361,12 @@ START_TEST(test_invalid_with_words_kept)
 	ck_assert_ptr_null(cv.comment);		/* one letter is no word */
 	reply("Öö?", SURVEY_REPLY_INVALID, -1, T0 + 6);
 	ck_assert_str_eq(cv.comment, "Öö?");
+	/* Words in any script count, as in the parser (Arabic here). */
+	survey_conv_clear(&cv);
+	start();
+	reply("\xd8\xb4\xd9\x83\xd8\xb1\xd8\xa7 10 5", SURVEY_REPLY_INVALID, -1,
+	    T0 + 5);
+	ck_assert_str_eq(cv.comment, "\xd8\xb4\xd9\x83\xd8\xb1\xd8\xa7 10 5");
 }
 END_TEST
 
@@ -658,9 +671,9 @@ START_TEST(test_bad_args)
 {
 	start();
 	ck_assert_int_eq(survey_on_reply(&cv, cfg, "x", (enum survey_reply_kind)
-	    99, -1, T0, &acts), SURVEY_RES_ERROR);
+	    99, -1, false, T0, &acts), SURVEY_RES_ERROR);
 	ck_assert_int_eq(survey_on_reply(NULL, cfg, "x", SURVEY_REPLY_COMMENT,
-	    -1, T0, &acts), SURVEY_RES_ERROR);
+	    -1, true, T0, &acts), SURVEY_RES_ERROR);
 	ck_assert_int_eq(cv.state, SURVEY_AWAIT_SCORE);
 }
 END_TEST

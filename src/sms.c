@@ -666,6 +666,7 @@ struct recov {
 	size_t n;
 	int *del;
 	size_t ndel;
+	size_t received;	/* received messages (or reports) listed */
 	bool store_error;
 };
 
@@ -778,6 +779,8 @@ cmgl_done(bool ok, const struct at_response *r, void *arg)
 		if (rc.l[i].stat != 0 && rc.l[i].stat != 1)
 			continue;
 		rc.l[i].used = true;
+		if (rc.l[i].pdu[0] != '\0')
+			rc.received++;
 		if (rc.l[i].pdu[0] == '\0' ||
 		    sms_take_pdu(sm, rc.l[i].pdu) == 0)
 			recov_add_delete(&rc, rc.l[i].index);
@@ -803,8 +806,13 @@ cmgl_done(bool ok, const struct at_response *r, void *arg)
 	}
 	for (i = 0; i < rc.ndel; i++)
 		sm_delete(sm, rc.del[i]);
-	if (rc.n > 0)
-		log_info("sms", "%s: settled %zu stored message(s)",
+	/* A routine listing that only finds our own sent copies is not
+	 * news; received ones found there are (no +CMTI, or we were down). */
+	if (rc.received > 0)
+		log_info("sms", "%s: read %zu received message(s) from "
+		    "storage", modem_name(sm->m), rc.received);
+	else if (rc.n > 0)
+		log_debug("sms", "%s: settled %zu stored message(s)",
 		    modem_name(sm->m), rc.n);
 	free(rc.l);
 	free(rc.del);

@@ -22,7 +22,7 @@
 #include "smsgw/util.h"
 
 #define BACKOFF_MIN_MS 1000
-#define BACKOFF_MAX_MS 15000
+#define BACKOFF_MAX_MS 60000
 #define HOTPLUG_SETTLE_MS 200	/* let udev finish the node it made */
 #define PROBE_TRIES 5
 #define REG_POLL_MS 250

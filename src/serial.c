@@ -160,16 +160,14 @@ struct serial_watch {
 	int wd;
 };
 
-/* Watch the nearest existing directory above w->path. */
+/* Watch the nearest existing directory above w->path; 1 when that moved
+ * the watch, 0 when it stays, -1 on error. */
 static int
 watch_arm(struct serial_watch *w)
 {
 	char *d = xstrdup(w->path);
 	char *slash;
 
-	if (w->wd >= 0)
-		(void)inotify_rm_watch(w->fd, w->wd);
-	w->wd = -1;
 	for (;;) {
 		slash = strrchr(d, '/');
 		if (slash == NULL) {
@@ -183,11 +181,27 @@ watch_arm(struct serial_watch *w)
 		if (access(d, F_OK) == 0 || strcmp(d, "/") == 0)
 			break;
 	}
+	if (w->wd >= 0 && strcmp(d, w->dir) == 0) {
+		free(d);
+		return 0;
+	}
+	if (w->wd >= 0)
+		(void)inotify_rm_watch(w->fd, w->wd);
 	free(w->dir);
 	w->dir = d;
 	w->wd = inotify_add_watch(w->fd, d, IN_CREATE | IN_MOVED_TO |
 	    IN_ATTRIB | IN_ONLYDIR);
-	return w->wd;
+	return w->wd < 0 ? -1 : 1;
+}
+
+static void
+watch_drain(struct serial_watch *w)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct
+	    inotify_event))));
+
+	while (read(w->fd, buf, sizeof(buf)) > 0)
+		continue;
 }
 
 struct serial_watch *
@@ -228,23 +242,15 @@ serial_watch_fd(const struct serial_watch *w)
 bool
 serial_watch_check(struct serial_watch *w)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct
-	    inotify_event))));
-	char *cur;
-	ssize_t n;
-
-	while ((n = read(w->fd, buf, sizeof(buf))) > 0)
-		continue;
+	watch_drain(w);
 	if (access(w->path, F_OK) == 0)
 		return true;
 	/* A directory on the way may have appeared (udev makes
-	 * /dev/serial/by-id with the first device): watch deeper. */
-	cur = xstrdup(w->dir);
-	if (watch_arm(w) >= 0 && strcmp(cur, w->dir) != 0 &&
-	    access(w->path, F_OK) == 0) {
-		free(cur);
-		return true;
+	 * /dev/serial/by-id with the first device): watch deeper, drop the
+	 * old watch's IN_IGNORED, and look again for what came meanwhile. */
+	if (watch_arm(w) == 1) {
+		watch_drain(w);
+		return access(w->path, F_OK) == 0;
 	}
-	free(cur);
 	return false;
 }
